@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sked",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sked", targets: ["Operator"]),
+        .library(name: "K8sClient", targets: ["K8sClient"]),
+        .library(name: "Reconcilers", targets: ["Reconcilers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "K8sClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Reconcilers",
+            dependencies: [
+                "K8sClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Operator",
+            dependencies: [
+                "K8sClient",
+                "Reconcilers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test-only helpers: a scripted HTTP transport for unit tests and the real
+        // control-plane harness for integration tests.
+        .target(
+            name: "K8sTestSupport",
+            dependencies: ["K8sClient"],
+            path: "Sources/K8sTestSupport"
+        ),
+        .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
+        .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sTestSupport"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

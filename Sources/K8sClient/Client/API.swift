@@ -1,0 +1,133 @@
+import Foundation
+
+/// Typed access to one kind in one namespace (or all namespaces / cluster scope when
+/// `namespace` is nil), like kube-rs' `Api<K>`.
+public struct API<R: KubernetesResource>: Sendable {
+    public let client: KubernetesClient
+    public let namespace: String?
+    public let resource: ResourceDescriptor
+
+    public init(client: KubernetesClient, namespace: String?, resource: ResourceDescriptor = R.resource) {
+        self.client = client
+        self.namespace = namespace
+        self.resource = resource
+    }
+
+    private func path(_ name: String? = nil, subresource: String? = nil, namespace ns: String? = nil) -> String {
+        resource.path(namespace: ns ?? namespace, name: name, subresource: subresource)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ what: String) throws -> T {
+        do { return try KubernetesJSON.decode(type, from: data) } catch {
+            throw KubernetesError(statusCode: nil, reason: .decoding, message: "decoding \(what) as \(resource.kind): \(error)")
+        }
+    }
+
+    /// Throws `NotFound` if the object does not exist; see `getIfPresent`.
+    public func get(_ name: String) async throws -> R {
+        try decode(R.self, try await client.request("GET", path: path(name)), "\(resource) \(name)")
+    }
+
+    public func getIfPresent(_ name: String) async throws -> R? {
+        do { return try await get(name) } catch let e as KubernetesError where e.isNotFound { return nil }
+    }
+
+    /// One page of a list.
+    public func list(_ options: ListOptions = ListOptions()) async throws -> ObjectList<R> {
+        try decode(ObjectList<R>.self, try await client.request("GET", path: path(), query: options.query), "\(resource) list")
+    }
+
+    /// All pages of a list, following `continue` tokens.
+    public func listAll(_ options: ListOptions = ListOptions(), pageSize: Int = 500) async throws -> ObjectList<R> {
+        var opts = options
+        opts.limit = pageSize
+        var items: [R] = []
+        while true {
+            let page = try await list(opts)
+            items += page.items
+            guard let token = page.metadata.continue, !token.isEmpty else {
+                return ObjectList(metadata: page.metadata, items: items)
+            }
+            opts.continueToken = token
+        }
+    }
+
+    /// The wire form of `object`, with `apiVersion` and `kind` filled in from the descriptor
+    /// (typed objects do not store them: list items arrive without them).
+    private func wireBody(_ object: R) throws -> Data {
+        var json = try KubernetesJSON.decode(JSONValue.self, from: try KubernetesJSON.encode(object))
+        if json["apiVersion"] == nil { json["apiVersion"] = .string(resource.apiVersion) }
+        if json["kind"] == nil { json["kind"] = .string(resource.kind) }
+        return try KubernetesJSON.encode(json)
+    }
+
+    /// Creates `object` in its own namespace, or this API's namespace when it has none.
+    public func create(_ object: R) async throws -> R {
+        let body = try wireBody(object)
+        return try decode(R.self, try await client.request("POST", path: path(namespace: object.metadata.namespace), body: body), "created \(resource)")
+    }
+
+    /// Replaces the object; `metadata.resourceVersion` makes it a compare-and-swap (`Conflict` if stale).
+    public func update(_ object: R) async throws -> R {
+        try await put(object, subresource: nil)
+    }
+
+    /// Replaces the `status` subresource.
+    public func updateStatus(_ object: R) async throws -> R {
+        try await put(object, subresource: "status")
+    }
+
+    private func put(_ object: R, subresource: String?) async throws -> R {
+        guard let name = object.metadata.name else {
+            throw KubernetesError(statusCode: nil, reason: .invalid, message: "\(resource): update needs metadata.name")
+        }
+        let body = try wireBody(object)
+        let data = try await client.request("PUT", path: path(name, subresource: subresource, namespace: object.metadata.namespace), body: body)
+        return try decode(R.self, data, "\(resource) \(name)")
+    }
+
+    public func patch(_ name: String, _ patch: Patch, subresource: String? = nil) async throws -> R {
+        var query: [(String, String)] = []
+        let body: Data
+        switch patch {
+        case .merge(let value): body = try KubernetesJSON.encode(value)
+        case .json(let ops): body = try KubernetesJSON.encode(ops)
+        case .apply(let value, let fieldManager, let force):
+            body = try KubernetesJSON.encode(value)  // JSON is YAML
+            query.append(("fieldManager", fieldManager))
+            if force { query.append(("force", "true")) }
+        }
+        let data = try await client.request("PATCH", path: path(name, subresource: subresource), query: query, body: body, contentType: patch.contentType)
+        return try decode(R.self, data, "\(resource) \(name)")
+    }
+
+    public func patchStatus(_ name: String, _ patch: Patch) async throws -> R {
+        try await self.patch(name, patch, subresource: "status")
+    }
+
+    /// Deletes; `NotFound` is thrown, use `deleteIfPresent` to ignore it.
+    public func delete(_ name: String, options: DeleteOptions = DeleteOptions()) async throws {
+        let body = try KubernetesJSON.encode(options)
+        _ = try await client.request("DELETE", path: path(name), body: body)
+    }
+
+    /// Deletes; returns false if the object was already gone.
+    @discardableResult
+    public func deleteIfPresent(_ name: String, options: DeleteOptions = DeleteOptions()) async throws -> Bool {
+        do {
+            try await delete(name, options: options)
+            return true
+        } catch let e as KubernetesError where e.isNotFound {
+            return false
+        }
+    }
+
+    /// One watch request: events until the server closes the stream (its `timeoutSeconds`)
+    /// or the connection drops. `Watcher` adds resuming and relisting on top.
+    public func watch(_ options: WatchOptions) async throws -> WatchEventStream<R> {
+        // The server ends the watch after timeoutSeconds; the transport timeout is a safety net above it.
+        let timeout = Duration.seconds((options.timeoutSeconds ?? 1800) + 30)
+        let body = try await client.stream(path: path(), query: options.query, timeout: timeout)
+        return WatchEventStream(body: body)
+    }
+}

@@ -1,0 +1,64 @@
+import Synchronization
+
+/// A change the informer applied to its store.
+public enum InformerNotification<R: KubernetesResource>: Sendable {
+    case added(R)
+    case updated(old: R, new: R)
+    case deleted(R)
+}
+
+/// list+watch into a `Store`, with notifications for every change (client-go's
+/// SharedInformer, kube-rs' reflector). `run` drives it until the task is cancelled.
+public final class Informer<R: KubernetesResource>: Sendable {
+    public let store: Store<R>
+    public let watcher: Watcher<R>
+    /// Applied before caching, to keep only what readers need (drop pod templates, managedFields …).
+    private let transform: @Sendable (R) -> R
+    private let synced = Mutex(false)
+
+    public init(watcher: Watcher<R>, indexedLabels: [String] = [], transform: @escaping @Sendable (R) -> R = { $0 }) {
+        self.watcher = watcher
+        self.store = Store(indexedLabels: indexedLabels)
+        self.transform = transform
+    }
+
+    public convenience init(api: API<R>, configuration: WatcherConfiguration = WatcherConfiguration(), indexedLabels: [String] = [], transform: @escaping @Sendable (R) -> R = { $0 }) {
+        self.init(watcher: Watcher(api: api, configuration: configuration), indexedLabels: indexedLabels, transform: transform)
+    }
+
+    /// True once the first list has been stored.
+    public var hasSynced: Bool { synced.withLock { $0 } }
+
+    public func waitUntilSynced() async throws {
+        while !hasSynced { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Runs until cancelled, calling `handler` for each change after it is in the store.
+    /// The handler is awaited: a slow handler slows the watch (back-pressure, no unbounded buffer).
+    public func run(_ handler: @Sendable (InformerNotification<R>) async -> Void = { _ in }) async throws {
+        for try await event in watcher {
+            switch event {
+            case .restarted(let objects):
+                let fresh = objects.map(transform)
+                let old = Dictionary(store.list().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+                let gone = store.replace(with: fresh)
+                synced.withLock { $0 = true }
+                for o in gone { await handler(.deleted(o)) }
+                for o in fresh {
+                    if let prev = old[o.key] {
+                        if prev.metadata.resourceVersion != o.metadata.resourceVersion { await handler(.updated(old: prev, new: o)) }
+                    } else {
+                        await handler(.added(o))
+                    }
+                }
+            case .applied(let raw):
+                let o = transform(raw)
+                if let prev = store.upsert(o) { await handler(.updated(old: prev, new: o)) } else { await handler(.added(o)) }
+            case .deleted(let raw):
+                let o = transform(raw)
+                let prev = store.remove(o.key)
+                await handler(.deleted(prev ?? o))
+            }
+        }
+    }
+}

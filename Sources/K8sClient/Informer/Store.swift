@@ -1,0 +1,94 @@
+import Synchronization
+
+/// The informer's in-memory cache: objects keyed by namespace/name, with lookups by
+/// label value for the labels named at construction. Safe to read from any task.
+public final class Store<R: KubernetesResource>: Sendable {
+    private struct Contents {
+        var objects: [ObjectKey: R] = [:]
+        /// label key → "namespace\u{0}value" → keys
+        var index: [String: [String: Set<ObjectKey>]] = [:]
+    }
+    private let contents = Mutex(Contents())
+    public let indexedLabels: [String]
+
+    public init(indexedLabels: [String] = []) {
+        self.indexedLabels = indexedLabels
+    }
+
+    private static func indexKey(_ namespace: String?, _ value: String) -> String { "\(namespace ?? "")\u{0}\(value)" }
+
+    public func get(_ key: ObjectKey) -> R? { contents.withLock { $0.objects[key] } }
+    public func get(namespace: String?, name: String) -> R? { get(ObjectKey(namespace: namespace, name: name)) }
+
+    public var count: Int { contents.withLock { $0.objects.count } }
+
+    public func list(namespace: String? = nil) -> [R] {
+        contents.withLock { c in
+            guard let namespace else { return Array(c.objects.values) }
+            return c.objects.values.filter { $0.metadata.namespace == namespace }
+        }
+    }
+
+    public var keys: [ObjectKey] { contents.withLock { Array($0.objects.keys) } }
+
+    /// Objects in `namespace` whose label `label` (one of `indexedLabels`) equals `value`.
+    public func byLabel(_ label: String, _ value: String, namespace: String?) -> [R] {
+        precondition(indexedLabels.contains(label), "label \(label) is not indexed")
+        return contents.withLock { c in
+            guard let keys = c.index[label]?[Self.indexKey(namespace, value)] else { return [] }
+            return keys.compactMap { c.objects[$0] }
+        }
+    }
+
+    /// Inserts or replaces; returns the previous object.
+    @discardableResult
+    public func upsert(_ object: R) -> R? {
+        contents.withLock { c in
+            let key = object.key
+            let old = c.objects.updateValue(object, forKey: key)
+            if let old { Self.unindex(&c, old, indexedLabels) }
+            Self.reindex(&c, object, indexedLabels)
+            return old
+        }
+    }
+
+    @discardableResult
+    public func remove(_ key: ObjectKey) -> R? {
+        contents.withLock { c in
+            guard let old = c.objects.removeValue(forKey: key) else { return nil }
+            Self.unindex(&c, old, indexedLabels)
+            return old
+        }
+    }
+
+    /// Swaps in the result of a (re)list in one step, so readers never see a half-filled
+    /// cache; returns the objects that were replaced away.
+    public func replace(with objects: [R]) -> [R] {
+        var fresh = Contents()
+        for o in objects {
+            fresh.objects[o.key] = o
+            Self.reindex(&fresh, o, indexedLabels)
+        }
+        return contents.withLock { c in
+            let gone = c.objects.filter { fresh.objects[$0.key] == nil }.map(\.value)
+            c = fresh
+            return gone
+        }
+    }
+
+    private static func reindex(_ c: inout Contents, _ o: R, _ labels: [String]) {
+        for label in labels {
+            guard let value = o.metadata.labels?[label] else { continue }
+            c.index[label, default: [:]][indexKey(o.metadata.namespace, value), default: []].insert(o.key)
+        }
+    }
+
+    private static func unindex(_ c: inout Contents, _ o: R, _ labels: [String]) {
+        for label in labels {
+            guard let value = o.metadata.labels?[label] else { continue }
+            let k = indexKey(o.metadata.namespace, value)
+            c.index[label]?[k]?.remove(o.key)
+            if c.index[label]?[k]?.isEmpty == true { c.index[label]?[k] = nil }
+        }
+    }
+}

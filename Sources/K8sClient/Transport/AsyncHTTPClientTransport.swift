@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The production transport: AsyncHTTPClient with TLS set up from the client configuration.
+public final class AsyncHTTPClientTransport: HTTPTransport {
+    private let client: HTTPClient
+    private let baseURL: String
+    /// Responses larger than this are refused rather than held in memory (lists are paginated).
+    private let maxBodyBytes = 512 * 1024 * 1024
+
+    public init(configuration: ClientConfiguration) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if configuration.insecureSkipTLSVerify {
+            tls.certificateVerification = .none
+        } else if let ca = configuration.certificateAuthorityPEM {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            } catch {
+                throw ConfigError("certificate authority is not valid PEM: \(error)")
+            }
+        }
+        if let cert = configuration.clientCertificatePEM, let key = configuration.clientKeyPEM {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(cert).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            } catch {
+                throw ConfigError("client certificate or key is not valid PEM: \(error)")
+            }
+        }
+        var config = HTTPClient.Configuration(tlsConfiguration: tls)
+        config.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        config.decompression = .enabled(limit: .none)
+        var base = configuration.server
+        // tls-server-name: ask for the certificate's name and let DNS override point it at
+        // the real address, so verification and SNI both use the configured name.
+        if let serverName = configuration.tlsServerName, var components = URLComponents(string: base), let host = components.host {
+            config.dnsOverride = [serverName: host]
+            components.host = serverName
+            base = components.string ?? base
+        }
+        self.baseURL = base
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    private func makeRequest(_ request: TransportRequest) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: baseURL + request.target)
+        r.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { r.headers.add(name: name, value: value) }
+        if let body = request.body { r.body = .bytes(ByteBuffer(bytes: body)) }
+        return r
+    }
+
+    private static func timeAmount(_ d: Duration) -> TimeAmount {
+        .nanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+    }
+
+    private static func headers(_ h: HTTPHeaders) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in h { out[name.lowercased()] = value }
+        return out
+    }
+
+    public func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse {
+        do {
+            let response = try await client.execute(makeRequest(request), timeout: Self.timeAmount(timeout))
+            let body = try await response.body.collect(upTo: maxBodyBytes)
+            return TransportResponse(status: Int(response.status.code), headers: Self.headers(response.headers), body: Data(body.readableBytesView))
+        } catch let error as KubernetesError {
+            throw error
+        } catch {
+            throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.target): \(error)")
+        }
+    }
+
+    public func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(makeRequest(request), timeout: Self.timeAmount(timeout))
+        } catch {
+            throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.target): \(error)")
+        }
+        let body = response.body
+        let target = request.target
+        return TransportStreamResponse(
+            status: Int(response.status.code), headers: Self.headers(response.headers),
+            body: ByteChunks(makeNext: {
+                var it = body.makeAsyncIterator()
+                return {
+                    do {
+                        guard let buffer = try await it.next() else { return nil }
+                        return Data(buffer.readableBytesView)
+                    } catch {
+                        throw KubernetesError(statusCode: nil, reason: .transport, message: "watch \(target): \(error)")
+                    }
+                }
+            }))
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// One event of a watch stream. `ERROR` events carry a `Status`, not the resource,
+/// and are decoded as such (a `410 Gone` arrives this way).
+public enum WatchEvent<R: KubernetesResource>: Sendable {
+    case added(R)
+    case modified(R)
+    case deleted(R)
+    /// Only the resourceVersion of a bookmark object is meaningful.
+    case bookmark(resourceVersion: String)
+    case error(Status)
+
+    private struct Envelope: Decodable {
+        var type: String
+    }
+    private struct Typed<T: Decodable>: Decodable {
+        var object: T
+    }
+    private struct BookmarkObject: Decodable {
+        struct Meta: Decodable { var resourceVersion: String? }
+        var metadata: Meta
+    }
+
+    /// Decodes one line of a watch stream.
+    public static func decode(_ line: Data) throws -> WatchEvent<R> {
+        let decoder = KubernetesJSON.decoder()
+        do {
+            let type = try decoder.decode(Envelope.self, from: line).type
+            switch type {
+            case "ADDED": return .added(try decoder.decode(Typed<R>.self, from: line).object)
+            case "MODIFIED": return .modified(try decoder.decode(Typed<R>.self, from: line).object)
+            case "DELETED": return .deleted(try decoder.decode(Typed<R>.self, from: line).object)
+            case "BOOKMARK":
+                let rv = try decoder.decode(Typed<BookmarkObject>.self, from: line).object.metadata.resourceVersion ?? ""
+                return .bookmark(resourceVersion: rv)
+            case "ERROR": return .error(try decoder.decode(Typed<Status>.self, from: line).object)
+            default:
+                throw KubernetesError(statusCode: nil, reason: .decoding, message: "unknown watch event type \(type)")
+            }
+        } catch let e as KubernetesError {
+            throw e
+        } catch {
+            let text = String(decoding: line.prefix(200), as: UTF8.self)
+            throw KubernetesError(statusCode: nil, reason: .decoding, message: "cannot decode watch event \(text): \(error)")
+        }
+    }
+}
+
+extension Status {
+    /// The error an `ERROR` watch event stands for.
+    public var asError: KubernetesError {
+        let reason = reason.map(KubernetesError.Reason.init(rawValue:)) ?? (code.map(KubernetesError.defaultReason(for:)) ?? .unknown)
+        return KubernetesError(statusCode: code, reason: reason, message: message ?? "watch error")
+    }
+}
+
+/// The events of one watch request, decoded as the bytes arrive.
+public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent<R>
+    let body: ByteChunks
+
+    public init(body: ByteChunks) { self.body = body }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var chunks: ByteChunks.AsyncIterator
+        var decoder = WatchLineDecoder()
+        var pending: [Data] = []
+        var finished = false
+
+        public mutating func next() async throws -> WatchEvent<R>? {
+            while pending.isEmpty {
+                if finished { return nil }
+                if let chunk = try await chunks.next() {
+                    pending = try decoder.feed(chunk)
+                } else {
+                    finished = true
+                    if let last = decoder.finish() { pending = [last] }
+                }
+            }
+            return try WatchEvent<R>.decode(pending.removeFirst())
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator()) }
+}

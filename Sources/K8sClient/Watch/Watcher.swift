@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+
+/// What a watcher reports: a complete (re)list, or one change since.
+public enum WatcherEvent<R: KubernetesResource>: Sendable {
+    /// The full set of objects after a list; anything not in it is gone.
+    case restarted([R])
+    case applied(R)
+    case deleted(R)
+}
+
+/// Settings of a `Watcher`.
+public struct WatcherConfiguration: Sendable {
+    public var labelSelector: String?
+    public var fieldSelector: String?
+    public var pageSize: Int = 500
+    /// Server-side watch timeout; the watch is simply reopened from the last resourceVersion.
+    public var watchTimeoutSeconds: Int = 290
+    public var initialBackoff: Duration = .milliseconds(200)
+    public var maxBackoff: Duration = .seconds(30)
+    public var logger: Logger = Logger(label: "sked.watcher")
+
+    public init(labelSelector: String? = nil, fieldSelector: String? = nil) {
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+    }
+}
+
+/// list + watch as an explicit state machine (kube-rs' `watcher`):
+/// empty → listing (continue tokens) → listed(rv) → watching(rv) → listed(rv') …
+/// A dropped or ended watch resumes from the last seen resourceVersion; `410 Gone`
+/// (as an HTTP status or an `ERROR` event) goes back to empty and relists. Every error is
+/// retried with exponential backoff that resets once things work again; the sequence only
+/// ends when its task is cancelled.
+public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
+    public typealias Element = WatcherEvent<R>
+    public let api: API<R>
+    public let configuration: WatcherConfiguration
+
+    public init(api: API<R>, configuration: WatcherConfiguration = WatcherConfiguration()) {
+        self.api = api
+        self.configuration = configuration
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(api: api, configuration: configuration) }
+
+    enum State {
+        case empty
+        case listing(continueToken: String, items: [R])
+        case listed(resourceVersion: String)
+        case watching(resourceVersion: String, events: WatchEventStream<R>.AsyncIterator, openedAt: ContinuousClock.Instant)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let api: API<R>
+        let configuration: WatcherConfiguration
+        var state: State = .empty
+        var failures = 0
+
+        init(api: API<R>, configuration: WatcherConfiguration) {
+            self.api = api
+            self.configuration = configuration
+        }
+
+        public mutating func next() async throws -> WatcherEvent<R>? {
+            while !Task.isCancelled {
+                do {
+                    if let event = try await step() { return event }
+                } catch is CancellationError {
+                    return nil
+                } catch {
+                    if Task.isCancelled { return nil }
+                    let k8s = error as? KubernetesError
+                    if k8s?.isResourceExpired == true {
+                        // Our resourceVersion is older than etcd's compaction: only a fresh list helps.
+                        configuration.logger.info("watch expired, relisting", metadata: ["resource": "\(api.resource)", "error": "\(error)"])
+                        state = .empty
+                        continue
+                    }
+                    failures += 1
+                    configuration.logger.warning("list/watch failed, retrying", metadata: ["resource": "\(api.resource)", "error": "\(error)", "failures": "\(failures)"])
+                    if case .listing = state { state = .empty }
+                    if case .watching(let rv, _, _) = state { state = .listed(resourceVersion: rv) }
+                    do { try await Task.sleep(for: backoff()) } catch { return nil }
+                }
+            }
+            return nil
+        }
+
+        func backoff() -> Duration {
+            var d = configuration.initialBackoff
+            for _ in 1..<Swift.max(1, failures) where d < configuration.maxBackoff { d = d * 2 }
+            return Swift.min(d, configuration.maxBackoff)
+        }
+
+        /// One transition; returns an event when the transition produced one.
+        mutating func step() async throws -> WatcherEvent<R>? {
+            switch state {
+            case .empty:
+                return try await listPage(token: nil, items: [])
+            case .listing(let token, let items):
+                return try await listPage(token: token, items: items)
+            case .listed(let rv):
+                let options = WatchOptions(
+                    labelSelector: configuration.labelSelector, fieldSelector: configuration.fieldSelector,
+                    resourceVersion: rv, timeoutSeconds: configuration.watchTimeoutSeconds, allowBookmarks: true)
+                let stream = try await api.watch(options)
+                state = .watching(resourceVersion: rv, events: stream.makeAsyncIterator(), openedAt: .now)
+                return nil
+            case .watching(let rv, var events, let openedAt):
+                let event = try await events.next()
+                switch event {
+                case nil:
+                    // The server closed the watch (its timeout). Reopen from where we are; a
+                    // watch that ends at once counts as a failure so we never spin.
+                    if openedAt.duration(to: .now) < .seconds(1) {
+                        failures += 1
+                        try await Task.sleep(for: backoff())
+                    }
+                    state = .listed(resourceVersion: rv)
+                    return nil
+                case .added(let obj), .modified(let obj):
+                    failures = 0
+                    state = .watching(resourceVersion: obj.metadata.resourceVersion ?? rv, events: events, openedAt: openedAt)
+                    return .applied(obj)
+                case .deleted(let obj):
+                    failures = 0
+                    state = .watching(resourceVersion: obj.metadata.resourceVersion ?? rv, events: events, openedAt: openedAt)
+                    return .deleted(obj)
+                case .bookmark(let newRV):
+                    failures = 0
+                    state = .watching(resourceVersion: newRV.isEmpty ? rv : newRV, events: events, openedAt: openedAt)
+                    return nil
+                case .error(let status):
+                    state = .listed(resourceVersion: rv)
+                    throw status.asError
+                }
+            }
+        }
+
+        mutating func listPage(token: String?, items: [R]) async throws -> WatcherEvent<R>? {
+            let options = ListOptions(
+                labelSelector: configuration.labelSelector, fieldSelector: configuration.fieldSelector,
+                limit: configuration.pageSize, continueToken: token)
+            let page: ObjectList<R>
+            do {
+                page = try await api.list(options)
+            } catch let e as KubernetesError where e.isResourceExpired && token != nil {
+                // The continue token outlived its snapshot: start the list over.
+                state = .empty
+                return nil
+            }
+            let all = items + page.items
+            if let next = page.metadata.continue, !next.isEmpty {
+                state = .listing(continueToken: next, items: all)
+                return nil
+            }
+            failures = 0
+            state = .listed(resourceVersion: page.metadata.resourceVersion ?? "")
+            return .restarted(all)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import K8sClient
+
+/// The real kube-apiserver + etcd (+ kube-controller-manager) the integration tests use.
+///
+/// `make test` starts it once through `scripts/control-plane.sh run` and exports
+/// `SKED_TEST_KUBECONFIG`; when a test process is started without it (plain `swift test`),
+/// the first test starts a control plane itself and stops it when the process exits.
+/// A missing asset is built by the script, or the test fails loudly: never skipped.
+public struct TestControlPlane: Sendable {
+    public let adminKubeconfig: String
+    public let operatorKubeconfig: String
+    public let directory: String
+    public let etcdURL: String
+
+    public var admin: ClientConfiguration { get throws { try ClientConfiguration.fromKubeConfigFiles([adminKubeconfig]) } }
+    /// The operator's service-account identity, subject to RBAC.
+    public var operatorIdentity: ClientConfiguration { get throws { try ClientConfiguration.fromKubeConfigFiles([operatorKubeconfig]) } }
+
+    public static func shared() async throws -> TestControlPlane { try await Holder.instance.get() }
+
+    /// The repository root, found from this file's location.
+    public static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    private actor Holder {
+        static let instance = Holder()
+        var cached: TestControlPlane?
+
+        func get() throws -> TestControlPlane {
+            if let cached { return cached }
+            let env = ProcessInfo.processInfo.environment
+            let plane: TestControlPlane
+            if let kc = env["SKED_TEST_KUBECONFIG"], let op = env["SKED_TEST_OPERATOR_KUBECONFIG"], let dir = env["SKED_TEST_CONTROL_PLANE"] {
+                plane = TestControlPlane(adminKubeconfig: kc, operatorKubeconfig: op, directory: dir, etcdURL: env["SKED_TEST_ETCD"] ?? "")
+            } else {
+                plane = try Self.startOwn()
+            }
+            cached = plane
+            return plane
+        }
+
+        static func startOwn() throws -> TestControlPlane {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-cp-\(UUID().uuidString.prefix(8))").path
+            let script = TestControlPlane.repositoryRoot + "/scripts/control-plane.sh"
+            let (status, output) = try TestProcess.run("/bin/bash", [script, "start", dir])
+            guard status == 0 else {
+                throw TestHarnessError("control plane failed to start (exit \(status)); see \(dir)/logs:\n\(output)")
+            }
+            ownedControlPlaneDirectory = dir
+            atexit {
+                if let dir = ownedControlPlaneDirectory {
+                    _ = try? TestProcess.run("/bin/bash", [TestControlPlane.repositoryRoot + "/scripts/control-plane.sh", "stop", dir])
+                }
+            }
+            var values: [String: String] = [:]
+            for line in output.split(separator: "\n") where line.hasPrefix("export ") {
+                let kv = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { values[String(kv[0])] = String(kv[1]) }
+            }
+            guard let kc = values["SKED_TEST_KUBECONFIG"], let op = values["SKED_TEST_OPERATOR_KUBECONFIG"] else {
+                throw TestHarnessError("control plane script printed no kubeconfig:\n\(output)")
+            }
+            return TestControlPlane(adminKubeconfig: kc, operatorKubeconfig: op, directory: dir, etcdURL: values["SKED_TEST_ETCD"] ?? "")
+        }
+    }
+}
+
+nonisolated(unsafe) private var ownedControlPlaneDirectory: String?
+
+public struct TestHarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Runs a helper process to completion and captures its output.
+public enum TestProcess {
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension TestControlPlane {
+    /// Runs `body` with an admin client and a fresh namespace that is deleted afterwards,
+    /// also when the body throws.
+    public func withNamespace<T: Sendable>(
+        _ prefix: String = "t", _ body: (KubernetesClient, String) async throws -> T
+    ) async throws -> T {
+        try await KubernetesClient.withClient(configuration: try admin) { client in
+            let name = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+            _ = try await client.api(Namespace.self, namespace: nil).create(Namespace(name: name))
+            do {
+                let result = try await body(client, name)
+                _ = try? await client.api(Namespace.self, namespace: nil).deleteIfPresent(name)
+                return result
+            } catch {
+                _ = try? await client.api(Namespace.self, namespace: nil).deleteIfPresent(name)
+                throw error
+            }
+        }
+    }
+}
+
+/// Polls `condition` until it is true or `timeout` passes; returns whether it became true.
+public func eventually(timeout: Duration = .seconds(10), interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let end = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}

@@ -1,0 +1,99 @@
+import K8sClient
+import K8sTestSupport
+
+import Testing
+
+@Suite struct WorkQueueSemantics {
+    @Test func duplicateAddsAreDeliveredOnceInOrder() async {
+        let q = WorkQueue<String>()
+        await q.add("a")
+        await q.add("b")
+        await q.add("a")
+        #expect(await q.depth == 2)
+        #expect(await q.next() == "a")
+        #expect(await q.next() == "b")
+        #expect(await q.depth == 0)
+    }
+
+    @Test func aKeyAddedWhileProcessingIsRedeliveredOnlyAfterDone() async {
+        let q = WorkQueue<String>()
+        await q.add("a")
+        let first = await q.next()
+        await q.add("a")
+        #expect(await q.depth == 0)  // not handed to a second worker
+        await q.done(first!)
+        #expect(await q.depth == 1)
+        #expect(await q.next() == "a")
+    }
+
+    @Test func manyWorkersNeverProcessTheSameKeyConcurrently() async {
+        let q = WorkQueue<Int>()
+        let active = LockedBox<Set<Int>>([])
+        let overlaps = LockedBox(0)
+        let processed = LockedBox(0)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    while let key = await q.next() {
+                        let clash = active.withLock { !$0.insert(key).inserted }
+                        if clash { overlaps.withLock { $0 += 1 } }
+                        await Task.yield()
+                        _ = active.withLock { $0.remove(key) }
+                        processed.withLock { $0 += 1 }
+                        await q.done(key)
+                    }
+                }
+            }
+            for round in 0..<200 {
+                for k in 0..<5 { await q.add((k + round) % 5) }
+                await Task.yield()
+            }
+            _ = await eventually { await q.depth == 0 }
+            await q.shutDown()
+        }
+        #expect(overlaps.withLock { $0 } == 0)
+        #expect(processed.withLock { $0 } >= 5)
+    }
+
+    @Test func addAfterDeliversAtTheEarliestRequestedTime() async {
+        let q = WorkQueue<String>()
+        await q.addAfter("a", .seconds(60))
+        await q.addAfter("a", .milliseconds(50))
+        await q.addAfter("a", .seconds(30))  // later than pending: ignored
+        #expect(await q.depth == 0)
+        let start = ContinuousClock.now
+        #expect(await q.next() == "a")
+        let waited = start.duration(to: .now)
+        #expect(waited >= .milliseconds(45))
+        #expect(waited < .seconds(20))
+    }
+
+    @Test func immediateAddWakesAWorkerWaitingForALaterDeadline() async {
+        let q = WorkQueue<String>()
+        await q.addAfter("later", .seconds(60))
+        async let got = q.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        await q.add("now")
+        #expect(await got == "now")
+    }
+
+    @Test func rateLimitedBackoffDoublesPerFailureAndForgetResets() async {
+        let q = WorkQueue<String>(baseDelay: .milliseconds(5), maxDelay: .seconds(1000))
+        #expect(await q.backoff(failures: 0) == .milliseconds(5))
+        #expect(await q.backoff(failures: 3) == .milliseconds(40))
+        #expect(await q.backoff(failures: 40) == .seconds(1000))
+        await q.addRateLimited("k")
+        await q.addRateLimited("k")
+        #expect(await q.numRequeues("k") == 2)
+        await q.forget("k")
+        #expect(await q.numRequeues("k") == 0)
+    }
+
+    @Test func shutDownReleasesWaitingWorkers() async {
+        let q = WorkQueue<String>()
+        async let got = q.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        await q.shutDown()
+        #expect(await got == nil)
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds (once per machine) and caches the real Kubernetes binaries the integration
+# tests run against: kube-apiserver and kube-controller-manager v1.20.2 from Debian's
+# `kubernetes` source package, plus Debian's etcd. Idempotent: a second run only checks.
+# Prints the cache folder on its last line.
+set -euo pipefail
+
+K8S_VERSION=1.20.2
+CACHE="${SKED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sked}"
+BIN="$CACHE/k8s-v$K8S_VERSION"
+WANT=(kube-apiserver kube-controller-manager)
+[ "$#" -gt 0 ] && WANT=("$@")
+
+log() { echo "test-assets: $*" >&2; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+need_apt=()
+command -v etcd >/dev/null || need_apt+=(etcd-server)
+command -v go >/dev/null || need_apt+=(golang-go)
+command -v rsync >/dev/null || need_apt+=(rsync)
+command -v jq >/dev/null || need_apt+=(jq)
+command -v openssl >/dev/null || need_apt+=(openssl)
+missing_bins=()
+for b in "${WANT[@]}"; do [ -x "$BIN/$b" ] || missing_bins+=("$b"); done
+
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${#missing_bins[@]}" -gt 0 ]; then
+  SRC="$CACHE/src"
+  mkdir -p "$SRC" "$BIN"
+  if [ ! -d "$SRC/kubernetes-$K8S_VERSION" ]; then
+    if ! ls "$SRC"/kubernetes_*.orig.tar.gz >/dev/null 2>&1; then
+      if [ ! -f /etc/apt/sources.list.d/debian-src.sources ]; then
+        log "enabling Debian source packages"
+        printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+          | $SUDO tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
+        $SUDO apt-get update -qq
+      fi
+      log "downloading the kubernetes source package"
+      (cd "$SRC" && apt-get source --download-only kubernetes >/dev/null)
+    fi
+    log "unpacking"
+    (cd "$SRC" && tar xzf kubernetes_*.orig.tar.gz)
+  fi
+  TREE="$SRC/kubernetes-$K8S_VERSION"
+  [ -d "$TREE" ] || { log "FATAL: $TREE not found after unpacking"; exit 1; }
+  mkdir -p "$TREE/.go/src/k8s.io"
+  ln -sfn ../../.. "$TREE/.go/src/k8s.io/kubernetes"
+  what=""; for b in "${missing_bins[@]}"; do what="$what cmd/$b"; done
+  log "building${what} (several minutes on 2 cores)"
+  (cd "$TREE" && env GOPATH="$TREE/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor make WHAT="${what# }" >"$CACHE/build.log" 2>&1) \
+    || { tail -40 "$CACHE/build.log" >&2; log "FATAL: kubernetes build failed (log: $CACHE/build.log)"; exit 1; }
+  for b in "${missing_bins[@]}"; do
+    cp "$TREE/_output/local/bin/linux/amd64/$b" "$BIN/$b.tmp" && mv "$BIN/$b.tmp" "$BIN/$b"
+  done
+fi
+
+for b in "${WANT[@]}"; do [ -x "$BIN/$b" ] || { log "FATAL: $BIN/$b missing"; exit 1; }; done
+command -v etcd >/dev/null || { log "FATAL: etcd missing"; exit 1; }
+echo "$BIN"
