@@ -9,6 +9,11 @@ K8S_VERSION=1.20.2
 CACHE="${SKED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sked}"
 BIN="$CACHE/k8s-v$K8S_VERSION"
 WANT=(kube-apiserver kube-controller-manager)
+# Kubernetes 1.20 vendors modern-go/reflect2 v1.0.1, which crashes (SIGSEGV in
+# mapiterinit) when built with Go >= 1.18, e.g. on the first custom-resource create.
+# v1.0.2 fixes it with the same API; Debian ships it, so it replaces the vendored copy.
+REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
+STAMP_VERSION=2   # bump to force a rebuild of cached binaries after a recipe change
 [ "$#" -gt 0 ] && WANT=("$@")
 
 log() { echo "test-assets: $*" >&2; }
@@ -20,7 +25,10 @@ command -v go >/dev/null || need_apt+=(golang-go)
 command -v rsync >/dev/null || need_apt+=(rsync)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v curl >/dev/null || need_apt+=(curl)
+[ -d "$REFLECT2" ] || need_apt+=(golang-github-modern-go-reflect2-dev)
 missing_bins=()
+[ "$(cat "$BIN/.recipe" 2>/dev/null)" = "$STAMP_VERSION" ] || rm -f "$BIN"/kube-*
 for b in "${WANT[@]}"; do [ -x "$BIN/$b" ] || missing_bins+=("$b"); done
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -50,6 +58,9 @@ if [ "${#missing_bins[@]}" -gt 0 ]; then
   [ -d "$TREE" ] || { log "FATAL: $TREE not found after unpacking"; exit 1; }
   mkdir -p "$TREE/.go/src/k8s.io"
   ln -sfn ../../.. "$TREE/.go/src/k8s.io/kubernetes"
+  rm -rf "$TREE/vendor/github.com/modern-go/reflect2"
+  cp -r "$REFLECT2" "$TREE/vendor/github.com/modern-go/reflect2"
+  rm -rf "$TREE/vendor/github.com/modern-go/reflect2/.git" "$TREE/vendor/github.com/modern-go/reflect2/debian"
   what=""; for b in "${missing_bins[@]}"; do what="$what cmd/$b"; done
   log "building${what} (several minutes on 2 cores)"
   (cd "$TREE" && env GOPATH="$TREE/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor make WHAT="${what# }" >"$CACHE/build.log" 2>&1) \
@@ -57,6 +68,7 @@ if [ "${#missing_bins[@]}" -gt 0 ]; then
   for b in "${missing_bins[@]}"; do
     cp "$TREE/_output/local/bin/linux/amd64/$b" "$BIN/$b.tmp" && mv "$BIN/$b.tmp" "$BIN/$b"
   done
+  echo "$STAMP_VERSION" > "$BIN/.recipe"
 fi
 
 for b in "${WANT[@]}"; do [ -x "$BIN/$b" ] || { log "FATAL: $BIN/$b missing"; exit 1; }; done

@@ -26,6 +26,7 @@ public struct KubernetesClient: Sendable {
     }
 
     /// Runs `body` with a client on a fresh AsyncHTTPClient, shutting it down afterwards.
+    @discardableResult
     public static func withClient<T: Sendable>(
         configuration: ClientConfiguration, logger: Logger = Logger(label: "sked.k8s"),
         _ body: (KubernetesClient) async throws -> T

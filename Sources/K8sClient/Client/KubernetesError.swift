@@ -29,6 +29,8 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible, Equatab
         public static let unknown = Reason(rawValue: "Unknown")
         /// The request never got an HTTP answer (connection refused, reset, TLS failure, timeout).
         public static let transport = Reason(rawValue: "Transport")
+        /// The TLS handshake failed: the server's certificate is not trusted or does not match.
+        public static let tls = Reason(rawValue: "TLS")
         /// The answer could not be decoded into the expected type.
         public static let decoding = Reason(rawValue: "Decoding")
     }

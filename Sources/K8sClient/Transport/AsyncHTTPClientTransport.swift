@@ -71,7 +71,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         } catch let error as KubernetesError {
             throw error
         } catch {
-            throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.target): \(error)")
+            throw Self.transportError(error, request)
         }
     }
 
@@ -80,7 +80,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         do {
             response = try await client.execute(makeRequest(request), timeout: Self.timeAmount(timeout))
         } catch {
-            throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.target): \(error)")
+            throw Self.transportError(error, request)
         }
         let body = response.body
         let target = request.target
@@ -97,6 +97,16 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                     }
                 }
             }))
+    }
+
+    /// A failed TLS handshake (untrusted or mismatched certificate) will fail the same way
+    /// next time, so it is not transient; other connection failures are.
+    static func transportError(_ error: any Error, _ request: TransportRequest) -> KubernetesError {
+        let text = "\(request.method) \(request.target): \(error)"
+        if error is NIOSSLError || error is BoringSSLError || text.contains("handshake") || text.contains("certificate") {
+            return KubernetesError(statusCode: nil, reason: .tls, message: text)
+        }
+        return KubernetesError(statusCode: nil, reason: .transport, message: text)
     }
 
     public func shutdown() async throws {

@@ -1,0 +1,25 @@
+# sked — a Kubernetes scheduler operator in Swift.
+SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
+export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
+
+.PHONY: build test assets demo clean
+
+build:
+	swift build
+
+## Installs and caches the test assets (kube-apiserver, etcd, the robfig/cron oracle).
+assets:
+	bash scripts/test-assets.sh >/dev/null
+	bash scripts/build-cron-oracle.sh $(CRON_ORACLE)
+
+## The whole suite from a fresh machine: assets, a real control plane, every test.
+test: assets
+	swift build --build-tests
+	bash scripts/control-plane.sh run -- swift test --skip-build
+
+## Runs sked against a local control plane with the examples applied.
+demo: assets
+	bash scripts/demo.sh
+
+clean:
+	rm -rf .build
