@@ -1,0 +1,55 @@
+import Logging
+
+/// What a reconcile wants to happen next (kube-rs' `Action`, controller-runtime's `Result`).
+public enum ReconcileAction: Sendable, Hashable {
+    /// Look again after this long (for example at the next cron tick), even if nothing changes.
+    case requeue(after: Duration)
+    /// Nothing is due; only a change to the object or its children wakes it.
+    case awaitChange
+}
+
+/// Runs `workers` concurrent reconcile loops over a `WorkQueue`, with one error policy:
+/// an error requeues with the key's exponential backoff; success forgets the backoff and
+/// schedules the requested requeue. The queue guarantees one key is never reconciled twice at once.
+public struct Controller<Key: Hashable & Sendable>: Sendable {
+    public let queue: WorkQueue<Key>
+    public let workers: Int
+    public let logger: Logger
+
+    public init(queue: WorkQueue<Key>, workers: Int, logger: Logger = Logger(label: "sked.controller")) {
+        self.queue = queue
+        self.workers = max(1, workers)
+        self.logger = logger
+    }
+
+    /// Runs until the queue is shut down or the task is cancelled.
+    public func run(_ reconcile: @escaping @Sendable (Key) async throws -> ReconcileAction) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    while let key = await queue.next() {
+                        await process(key, reconcile)
+                    }
+                }
+            }
+            await withTaskCancellationHandler {
+                await group.waitForAll()
+            } onCancel: {
+                Task { await queue.shutDown() }
+            }
+        }
+    }
+
+    func process(_ key: Key, _ reconcile: @Sendable (Key) async throws -> ReconcileAction) async {
+        do {
+            let action = try await reconcile(key)
+            await queue.forget(key)
+            if case .requeue(let after) = action { await queue.addAfter(key, after) }
+        } catch {
+            let retries = await queue.numRequeues(key)
+            logger.warning("reconcile failed, retrying with backoff", metadata: ["key": "\(key)", "error": "\(error)", "retries": "\(retries)"])
+            await queue.addRateLimited(key)
+        }
+        await queue.done(key)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import K8sClient
+
+/// The `ScheduledJob` custom resource (`sked.dev/v1alpha1`). Field names are the API contract
+/// (see `config/crd/sked.dev_scheduledjobs.yaml`).
+public struct ScheduledJob: KubernetesResource, Hashable {
+    public static let resource = ResourceDescriptor(group: "sked.dev", version: "v1alpha1", kind: "ScheduledJob", plural: "scheduledjobs", namespaced: true)
+
+    public var metadata: ObjectMeta
+    public var spec: ScheduledJobSpec
+    public var status: ScheduledJobStatus?
+
+    public init(metadata: ObjectMeta, spec: ScheduledJobSpec, status: ScheduledJobStatus? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    /// Annotations that trigger one action per distinct value (GitOps-friendly imperatives).
+    public enum Annotation {
+        public static let runNow = "sked.dev/run-now"
+        public static let stop = "sked.dev/stop"
+    }
+}
+
+public struct ScheduledJobSpec: Codable, Sendable, Hashable {
+    public var schedule: String?
+    public var timeZone: String?
+    public var suspend: Bool?
+    /// `Allow`, `Forbid` or `Replace`; kept as text so an unknown value is reported, not a decoding failure.
+    public var concurrencyPolicy: String?
+    public var startingDeadlineSeconds: Int64?
+    public var successfulRunsHistoryLimit: Int?
+    public var failedRunsHistoryLimit: Int?
+    public var runTimeoutSeconds: Int64?
+    public var retry: RetrySpec?
+    public var jobTemplate: JobTemplate?
+    /// Reserved for the Flink target.
+    public var flinkJob: JSONValue?
+
+    public init(
+        schedule: String? = nil, timeZone: String? = nil, suspend: Bool? = nil, concurrencyPolicy: String? = nil,
+        startingDeadlineSeconds: Int64? = nil, successfulRunsHistoryLimit: Int? = nil, failedRunsHistoryLimit: Int? = nil,
+        runTimeoutSeconds: Int64? = nil, retry: RetrySpec? = nil, jobTemplate: JobTemplate? = nil, flinkJob: JSONValue? = nil
+    ) {
+        self.schedule = schedule
+        self.timeZone = timeZone
+        self.suspend = suspend
+        self.concurrencyPolicy = concurrencyPolicy
+        self.startingDeadlineSeconds = startingDeadlineSeconds
+        self.successfulRunsHistoryLimit = successfulRunsHistoryLimit
+        self.failedRunsHistoryLimit = failedRunsHistoryLimit
+        self.runTimeoutSeconds = runTimeoutSeconds
+        self.retry = retry
+        self.jobTemplate = jobTemplate
+        self.flinkJob = flinkJob
+    }
+}
+
+public struct RetrySpec: Codable, Sendable, Hashable {
+    /// Retries after the first attempt of a scheduled time (0: none).
+    public var limit: Int?
+    public var backoffSeconds: Int64?
+    public var maxBackoffSeconds: Int64?
+
+    public init(limit: Int? = nil, backoffSeconds: Int64? = nil, maxBackoffSeconds: Int64? = nil) {
+        self.limit = limit
+        self.backoffSeconds = backoffSeconds
+        self.maxBackoffSeconds = maxBackoffSeconds
+    }
+}
+
+/// `{metadata: {labels, annotations}, spec: <batch/v1 JobSpec>}`; the JobSpec is passed through verbatim.
+public struct JobTemplate: Codable, Sendable, Hashable {
+    public struct Metadata: Codable, Sendable, Hashable {
+        public var labels: [String: String]?
+        public var annotations: [String: String]?
+        public init(labels: [String: String]? = nil, annotations: [String: String]? = nil) {
+            self.labels = labels
+            self.annotations = annotations
+        }
+    }
+    public var metadata: Metadata?
+    public var spec: JSONValue
+
+    public init(metadata: Metadata? = nil, spec: JSONValue) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+}
+
+public struct ScheduledJobStatus: Codable, Sendable, Hashable {
+    public var observedGeneration: Int64?
+    public var phase: String?
+    public var conditions: [Condition]?
+    public var lastScheduleTime: Date?
+    public var nextScheduleTime: Date?
+    public var lastSuccessfulTime: Date?
+    public var missedRuns: Int?
+    public var activeRuns: Int?
+    public var active: [ActiveRun]?
+    public var history: [RunRecord]?
+    public var lastRunNowToken: String?
+    public var lastStopToken: String?
+    /// Retries waiting for their backoff; kept in status so a restart does not lose them.
+    public var pendingRetries: [PendingRetry]?
+
+    public init() {}
+}
+
+public enum Trigger: String, Codable, Sendable, Hashable {
+    case schedule, manual, retry, once
+}
+
+public enum RunResult: String, Codable, Sendable, Hashable {
+    case succeeded = "Succeeded", failed = "Failed", cancelled = "Cancelled", timedOut = "TimedOut"
+}
+
+public struct ActiveRun: Codable, Sendable, Hashable {
+    public var name: String
+    public var kind: String
+    public var uid: String?
+    public var scheduledTime: Date
+    public var startTime: Date?
+    public var attempt: Int
+    public var trigger: Trigger
+
+    public init(name: String, kind: String, uid: String?, scheduledTime: Date, startTime: Date?, attempt: Int, trigger: Trigger) {
+        self.name = name
+        self.kind = kind
+        self.uid = uid
+        self.scheduledTime = scheduledTime
+        self.startTime = startTime
+        self.attempt = attempt
+        self.trigger = trigger
+    }
+}
+
+public struct RunRecord: Codable, Sendable, Hashable {
+    public var name: String
+    public var kind: String
+    public var scheduledTime: Date
+    public var startTime: Date?
+    public var completionTime: Date?
+    public var result: RunResult
+    public var message: String?
+    public var attempt: Int
+    public var trigger: Trigger
+
+    public init(name: String, kind: String, scheduledTime: Date, startTime: Date?, completionTime: Date?, result: RunResult, message: String?, attempt: Int, trigger: Trigger) {
+        self.name = name
+        self.kind = kind
+        self.scheduledTime = scheduledTime
+        self.startTime = startTime
+        self.completionTime = completionTime
+        self.result = result
+        self.message = message
+        self.attempt = attempt
+        self.trigger = trigger
+    }
+}
+
+public struct PendingRetry: Codable, Sendable, Hashable {
+    public var scheduledTime: Date
+    public var attempt: Int
+    public var notBefore: Date
+    /// The run id of the first attempt (`<unix seconds>`, `m<hash>` or `once`): retries are named after it.
+    public var runID: String
+    public var trigger: Trigger
+
+    public init(scheduledTime: Date, attempt: Int, notBefore: Date, runID: String, trigger: Trigger) {
+        self.scheduledTime = scheduledTime
+        self.attempt = attempt
+        self.notBefore = notBefore
+        self.runID = runID
+        self.trigger = trigger
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// An Event the reconciler should record on the ScheduledJob.
+public struct EventNote: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case normal = "Normal", warning = "Warning" }
+    public var kind: Kind
+    public var reason: String
+    public var message: String
+
+    public init(_ kind: Kind, _ reason: String, _ message: String) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// One side effect the planner decided on.
+public enum PlanStep: Sendable, Hashable {
+    case startRun(RunRequest)
+    /// Stop an active run (its result is already recorded in the planned status).
+    case stopRun(name: String, result: RunResult)
+    /// Remove a finished run beyond the history limits.
+    case deleteRun(name: String)
+    case event(EventNote)
+}
+
+/// The whole decision of one reconcile: what to do, what the status becomes, when to look again.
+public struct Plan: Sendable, Hashable {
+    public var steps: [PlanStep]
+    public var status: ScheduledJobStatus
+    /// Seconds until the next thing due (a tick, a timeout, a retry); nil: only a change wakes us.
+    public var requeueAfter: TimeInterval?
+
+    public var startedRuns: [RunRequest] { steps.compactMap { if case .startRun(let r) = $0 { r } else { nil } } }
+    public var events: [EventNote] { steps.compactMap { if case .event(let e) = $0 { e } else { nil } } }
+}

@@ -1,0 +1,341 @@
+import Foundation
+import K8sClient
+
+/// The whole policy of sked as one pure function:
+/// `plan(scheduledJob, runs, now) -> Plan`. It never reads the clock or the network; the
+/// reconciler gathers the inputs, executes the steps and writes the planned status.
+/// Level-triggered: it looks at the runs as they are now, not at the event that woke it.
+public enum SchedulePlanner {
+    public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date) -> Plan {
+        var p = Planning(sj: sj, runs: runs, now: now)
+        p.run()
+        return p.result()
+    }
+}
+
+private struct Planning {
+    let sj: ScheduledJob
+    let now: Date
+    let name: String
+    var status: ScheduledJobStatus
+    var steps: [PlanStep] = []
+    var wakeups: [Date] = []
+    var active: [ObservedRun]
+    var finished: [ObservedRun]
+    var history: [RunRecord]
+    var pendingRetries: [PendingRetry]
+    var problem: SpecProblem?
+    var spec: ValidatedSpec?
+
+    init(sj: ScheduledJob, runs: [ObservedRun], now: Date) {
+        self.sj = sj
+        self.now = now
+        self.name = sj.metadata.name ?? ""
+        self.status = sj.status ?? ScheduledJobStatus()
+        self.active = runs.filter(\.isActive).sorted { ($0.scheduledTime, $0.name) < ($1.scheduledTime, $1.name) }
+        self.finished = runs.filter { !$0.isActive }
+        self.history = status.history ?? []
+        self.pendingRetries = status.pendingRetries ?? []
+        switch sj.spec.validated() {
+        case .success(let s): spec = s
+        case .failure(let e): problem = e
+        }
+    }
+
+    mutating func event(_ kind: EventNote.Kind, _ reason: String, _ message: String) {
+        steps.append(.event(EventNote(kind, reason, message)))
+    }
+
+    mutating func run() {
+        recordFinishedRuns()
+        handleStopToken()
+        enforceTimeouts()
+        if let spec {
+            startDueRetries(spec)
+            handleRunNowToken(spec)
+            handleSchedule(spec)
+        }
+        trimHistory()
+    }
+
+    // MARK: Finished runs
+
+    mutating func recordFinishedRuns() {
+        let known = Set(history.map(\.name))
+        let fresh = finished.filter { !known.contains($0.name) }.sorted { ($0.completion ?? .distantPast) < ($1.completion ?? .distantPast) }
+        for run in fresh {
+            guard case .finished(let result, let at, let message) = run.state else { continue }
+            addRecord(run, result: result, at: at ?? now, message: message)
+            switch result {
+            case .succeeded:
+                event(.normal, "RunSucceeded", "Run \(run.name) (scheduled \(RFC3339.format(run.scheduledTime))) succeeded")
+                if let at, status.lastSuccessfulTime.map({ $0 < at }) ?? true { status.lastSuccessfulTime = at }
+            default:
+                let detail = message.map { ": \($0)" } ?? ""
+                event(.warning, "Run\(result.rawValue)", "Run \(run.name) (scheduled \(RFC3339.format(run.scheduledTime))) \(result.rawValue.lowercased())\(detail)")
+                scheduleRetry(after: run, finishedAt: at ?? now)
+            }
+        }
+    }
+
+    mutating func addRecord(_ run: ObservedRun, result: RunResult, at: Date, message: String?) {
+        history.append(RunRecord(
+            name: run.name, kind: run.kind, scheduledTime: run.scheduledTime, startTime: run.startTime ?? run.createdAt,
+            completionTime: at, result: result, message: message.map { String($0.prefix(1024)) }, attempt: run.attempt, trigger: run.trigger))
+    }
+
+    mutating func scheduleRetry(after run: ObservedRun, finishedAt: Date) {
+        guard let spec, run.attempt <= spec.retryLimit else { return }
+        let next = run.attempt + 1
+        guard !pendingRetries.contains(where: { $0.runID == run.runID && $0.attempt >= next }) else { return }
+        let delay = spec.retryDelay(afterAttempt: run.attempt)
+        pendingRetries.append(PendingRetry(
+            scheduledTime: run.scheduledTime, attempt: next, notBefore: finishedAt.addingTimeInterval(delay),
+            runID: run.runID, trigger: run.trigger))
+        event(.normal, "RetryScheduled", "Run \(run.name) will be retried as attempt \(next) of \(spec.retryLimit + 1) in \(Int(delay))s")
+    }
+
+    // MARK: Stop, timeout
+
+    mutating func stopActive(_ runs: [ObservedRun], result: RunResult, message: String) {
+        for run in runs {
+            steps.append(.stopRun(name: run.name, result: result))
+            addRecord(run, result: result, at: now, message: message)
+        }
+        let names = Set(runs.map(\.name))
+        active.removeAll { names.contains($0.name) }
+    }
+
+    mutating func handleStopToken() {
+        guard let token = sj.metadata.annotations?[ScheduledJob.Annotation.stop], !token.isEmpty, token != status.lastStopToken else { return }
+        status.lastStopToken = token
+        let stopping = active
+        stopActive(stopping, result: .cancelled, message: "stopped by \(ScheduledJob.Annotation.stop)=\(token)")
+        let dropped = pendingRetries.count
+        pendingRetries = []
+        event(.normal, "Stopped", "Stopped \(stopping.count) active run(s)\(dropped > 0 ? " and \(dropped) pending retry(ies)" : "") for \(ScheduledJob.Annotation.stop)=\(token)")
+    }
+
+    mutating func enforceTimeouts() {
+        guard let timeout = spec?.runTimeoutSeconds else { return }
+        for run in active {
+            let started = run.startTime ?? run.createdAt ?? now
+            let deadline = started.addingTimeInterval(TimeInterval(timeout))
+            if deadline <= now {
+                stopActive([run], result: .timedOut, message: "run exceeded runTimeoutSeconds=\(timeout)")
+                event(.warning, "RunTimedOut", "Run \(run.name) exceeded runTimeoutSeconds=\(timeout) and was stopped")
+                scheduleRetry(after: run, finishedAt: now)
+            } else {
+                wakeups.append(deadline)
+            }
+        }
+    }
+
+    // MARK: Starting runs
+
+    /// Applies the concurrency policy; returns whether the run was started.
+    @discardableResult
+    mutating func start(_ request: RunRequest, policy: ConcurrencyPolicy) -> Bool {
+        if !active.isEmpty {
+            switch policy {
+            case .allow: break
+            case .forbid:
+                let names = active.map(\.name).joined(separator: ", ")
+                event(.normal, "RunSkipped", "Skipped run \(request.name) (\(request.trigger.rawValue)): concurrencyPolicy is Forbid and \(names) is still active")
+                return false
+            case .replace:
+                let old = active
+                stopActive(old, result: .cancelled, message: "replaced by \(request.name)")
+                event(.normal, "RunReplaced", "Stopped \(old.map(\.name).joined(separator: ", ")) to start \(request.name) (concurrencyPolicy Replace)")
+            }
+        }
+        steps.append(.startRun(request))
+        active.append(ObservedRun(
+            name: request.name, runID: request.runID, scheduledTime: request.scheduledTime, trigger: request.trigger,
+            attempt: request.attempt, startTime: now, createdAt: now, state: .active))
+        return true
+    }
+
+    func request(runID: String, scheduledTime: Date, trigger: Trigger, attempt: Int = 1) -> RunRequest {
+        RunRequest(
+            name: RunNaming.runName(scheduledJob: name, runID: runID, attempt: attempt), runID: runID,
+            scheduledTime: scheduledTime, trigger: attempt > 1 ? .retry : trigger, attempt: attempt)
+    }
+
+    mutating func startDueRetries(_ spec: ValidatedSpec) {
+        var waiting: [PendingRetry] = []
+        for retry in pendingRetries.sorted(by: { $0.notBefore < $1.notBefore }) {
+            guard retry.notBefore <= now else {
+                waiting.append(retry)
+                wakeups.append(retry.notBefore)
+                continue
+            }
+            // A retry never replaces another run: under Forbid and Replace it waits for a free slot
+            // (a finishing run wakes us through its Job).
+            if spec.concurrencyPolicy != .allow && !active.isEmpty {
+                waiting.append(retry)
+                continue
+            }
+            start(request(runID: retry.runID, scheduledTime: retry.scheduledTime, trigger: retry.trigger, attempt: retry.attempt), policy: .allow)
+        }
+        pendingRetries = waiting
+    }
+
+    mutating func handleRunNowToken(_ spec: ValidatedSpec) {
+        guard let token = sj.metadata.annotations?[ScheduledJob.Annotation.runNow], !token.isEmpty, token != status.lastRunNowToken else { return }
+        status.lastRunNowToken = token
+        let runID = RunNaming.manualRunID(token: token)
+        // Each token acts once, even if the run it started has since been trimmed from history.
+        if active.contains(where: { $0.runID == runID }) || finished.contains(where: { $0.runID == runID }) { return }
+        start(request(runID: runID, scheduledTime: now, trigger: .manual), policy: spec.concurrencyPolicy)
+    }
+
+    mutating func handleSchedule(_ spec: ValidatedSpec) {
+        guard let schedule = spec.schedule else {
+            // One-shot: run once, as soon as created (and not suspended).
+            status.nextScheduleTime = nil
+            if status.lastScheduleTime == nil && !spec.suspend {
+                let at = sj.metadata.creationTimestamp ?? now
+                status.lastScheduleTime = at
+                if !(active + finished).contains(where: { $0.runID == RunNaming.onceRunID }) {
+                    start(request(runID: RunNaming.onceRunID, scheduledTime: at, trigger: .once), policy: spec.concurrencyPolicy)
+                }
+            }
+            return
+        }
+        guard !spec.suspend else {
+            status.nextScheduleTime = nil
+            return
+        }
+        let earliest = status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now
+        if let tick = NextFireTime.mostRecent(schedule, in: spec.timeZone, after: earliest, notAfter: now) {
+            let skipped = countTicks(schedule, spec.timeZone, after: earliest, before: tick)
+            status.lastScheduleTime = tick
+            let late = now.timeIntervalSince(tick)
+            if let deadline = spec.startingDeadlineSeconds, late > TimeInterval(deadline) {
+                addMissed(skipped.count + 1)
+                event(.warning, "MissedSchedule", "Missed run scheduled at \(RFC3339.format(tick)): \(Int(late))s late, beyond startingDeadlineSeconds=\(deadline)\(skipped.text)")
+            } else {
+                if skipped.count > 0 {
+                    addMissed(skipped.count)
+                    event(.warning, "MissedSchedule", "Skipped \(skipped.label) earlier run(s) after \(RFC3339.format(earliest)); starting only the most recent one, scheduled at \(RFC3339.format(tick))")
+                }
+                let started = start(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy)
+                if !started { addMissed(1) }
+            }
+        }
+        let from = max(now, status.lastScheduleTime ?? now)
+        status.nextScheduleTime = NextFireTime.next(schedule, in: spec.timeZone, after: from)
+        if let next = status.nextScheduleTime { wakeups.append(next) }
+    }
+
+    mutating func addMissed(_ n: Int) { status.missedRuns = (status.missedRuns ?? 0) + n }
+
+    /// Ticks strictly between `earliest` and `tick` (missed ones), counted up to a cap so that
+    /// a per-second schedule after long downtime costs nothing; beyond the cap the count says so.
+    func countTicks(_ s: CronSchedule, _ tz: TimeZone, after earliest: Date, before tick: Date) -> (count: Int, label: String, text: String) {
+        let cap = 1000
+        var n = 0
+        var cursor = earliest
+        while n <= cap, let t = NextFireTime.next(s, in: tz, after: cursor), t < tick {
+            n += 1
+            cursor = t
+        }
+        let label = n > cap ? "more than \(cap)" : "\(n)"
+        return (min(n, cap), label, n > 0 ? "; \(label) earlier run(s) were also missed" : "")
+    }
+
+    // MARK: History
+
+    mutating func trimHistory() {
+        guard let spec else {
+            history.sort(by: Self.newestFirst)
+            return
+        }
+        history.sort(by: Self.newestFirst)
+        var keptSucceeded = 0
+        var keptFailed = 0
+        var kept: [RunRecord] = []
+        var trimmed: [RunRecord] = []
+        for r in history {
+            if r.result == .succeeded {
+                if keptSucceeded < spec.successfulRunsHistoryLimit { keptSucceeded += 1; kept.append(r) } else { trimmed.append(r) }
+            } else {
+                if keptFailed < spec.failedRunsHistoryLimit { keptFailed += 1; kept.append(r) } else { trimmed.append(r) }
+            }
+        }
+        history = kept
+        // Delete every finished run that is no longer in history: just trimmed, or trimmed
+        // earlier when its delete did not go through.
+        let keptNames = Set(kept.map(\.name))
+        let stopping = Set(steps.compactMap { if case .stopRun(let n, _) = $0 { n } else { nil } })
+        let deletions = finished.map(\.name).filter { !keptNames.contains($0) && !stopping.contains($0) }.sorted()
+        for n in deletions { steps.append(.deleteRun(name: n)) }
+        if !deletions.isEmpty {
+            event(.normal, "HistoryCleaned", "Deleted \(deletions.count) finished run(s) beyond the history limits: \(deletions.joined(separator: ", "))")
+        }
+        _ = trimmed
+    }
+
+    static func newestFirst(_ a: RunRecord, _ b: RunRecord) -> Bool {
+        let ta = a.completionTime ?? a.scheduledTime, tb = b.completionTime ?? b.scheduledTime
+        return ta != tb ? ta > tb : a.name > b.name
+    }
+
+    // MARK: Result
+
+    func result() -> Plan {
+        var s = status
+        s.observedGeneration = sj.metadata.generation
+        s.history = history.isEmpty ? nil : history
+        s.pendingRetries = pendingRetries.isEmpty ? nil : pendingRetries
+        s.active = active.isEmpty ? nil : active.map {
+            ActiveRun(name: $0.name, kind: $0.kind, uid: $0.uid, scheduledTime: $0.scheduledTime, startTime: $0.startTime ?? $0.createdAt, attempt: $0.attempt, trigger: $0.trigger)
+        }
+        s.activeRuns = active.count
+        var conditions = s.conditions ?? []
+        let ready: Condition
+        if let problem {
+            s.phase = "Invalid"
+            s.nextScheduleTime = nil
+            ready = Condition(type: "Ready", status: "False", reason: problem.reason, message: problem.message, lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+        } else if spec?.suspend == true {
+            s.phase = active.isEmpty ? "Suspended" : "Running"
+            ready = Condition(type: "Ready", status: "True", reason: "Suspended", message: "Suspended: no new runs are scheduled", lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+        } else {
+            s.phase = phase(s)
+            let what = spec?.schedule == nil ? "One-shot run" : "Schedule is valid"
+            ready = Condition(type: "Ready", status: "True", reason: "Scheduled", message: what, lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+        }
+        conditions.set(ready)
+        conditions.set(Condition(
+            type: "Running", status: active.isEmpty ? "False" : "True", reason: active.isEmpty ? "NoActiveRuns" : "RunsActive",
+            message: active.isEmpty ? "No run is active" : "\(active.count) run(s) active: \(active.map(\.name).joined(separator: ", "))",
+            lastTransitionTime: now, observedGeneration: sj.metadata.generation))
+        s.conditions = conditions
+
+        var allSteps = steps
+        // A spec problem is announced once per change of the condition, not on every reconcile.
+        if let problem, sj.status?.conditions?[type: "Ready"].map({ $0.reason != problem.reason || $0.message != problem.message }) ?? true {
+            allSteps.append(.event(EventNote(.warning, problem.reason, problem.message)))
+        }
+        let next = wakeups.filter { $0 > now }.min()
+        return Plan(steps: allSteps, status: s, requeueAfter: next.map { max(0, $0.timeIntervalSince(now)) })
+    }
+
+    func phase(_ s: ScheduledJobStatus) -> String {
+        if !active.isEmpty { return "Running" }
+        guard spec?.schedule == nil, s.lastScheduleTime != nil, pendingRetries.isEmpty else { return "Scheduled" }
+        guard let last = history.first(where: { $0.trigger == .once || $0.trigger == .retry }) ?? history.first else {
+            return "Scheduled"
+        }
+        return last.result == .succeeded ? "Succeeded" : "Failed"
+    }
+}
+
+extension ObservedRun {
+    var completion: Date? {
+        if case .finished(_, let at, _) = state { return at }
+        return nil
+    }
+}

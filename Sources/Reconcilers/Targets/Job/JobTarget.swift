@@ -1,0 +1,120 @@
+import Foundation
+import K8sClient
+
+/// Runs as `batch/v1` Jobs: one Job per run, owned by the ScheduledJob (so the garbage
+/// collector removes them with it), labelled and annotated so that the cluster alone tells
+/// which run each Job is.
+public struct JobTarget: RunTarget {
+    public enum Label {
+        public static let scheduledJob = "sked.dev/scheduled-job"
+        public static let managedBy = "app.kubernetes.io/managed-by"
+    }
+    public enum Annotation {
+        public static let scheduledTime = "sked.dev/scheduled-time"
+        public static let trigger = "sked.dev/trigger"
+        public static let runID = "sked.dev/run-id"
+        public static let attempt = "sked.dev/attempt"
+    }
+
+    let client: KubernetesClient
+    /// The informer cache of Jobs labelled `sked.dev/scheduled-job`, indexed by that label.
+    let store: Store<Job>
+
+    public init(client: KubernetesClient, store: Store<Job>) {
+        self.client = client
+        self.store = store
+    }
+
+    /// What the informer keeps of each Job: everything but the spec (pod templates are big
+    /// and the planner never reads them).
+    public static func cacheTransform(_ job: Job) -> Job {
+        var j = job
+        j.spec = nil
+        return j
+    }
+
+    public func observedRuns(of sj: ScheduledJob) -> [ObservedRun] {
+        guard let name = sj.metadata.name else { return [] }
+        return store.byLabel(Label.scheduledJob, RunNaming.labelValue(scheduledJob: name), namespace: sj.metadata.namespace)
+            .filter { $0.metadata.controllerReference?.uid == sj.metadata.uid && $0.metadata.deletionTimestamp == nil }
+            .compactMap(Self.observe)
+    }
+
+    static func observe(_ job: Job) -> ObservedRun? {
+        guard let name = job.metadata.name else { return nil }
+        let a = job.metadata.annotations ?? [:]
+        let scheduled = a[Annotation.scheduledTime].flatMap(RFC3339.parse) ?? job.metadata.creationTimestamp ?? Date(timeIntervalSince1970: 0)
+        let state: ObservedRun.State
+        if let c = job.finishedCondition {
+            let at = job.status?.completionTime ?? c.lastTransitionTime
+            if c.type == "Complete" {
+                state = .finished(.succeeded, at: at, message: nil)
+            } else {
+                let message = [c.reason, c.message].compactMap { $0 }.joined(separator: ": ")
+                state = .finished(c.reason == "DeadlineExceeded" ? .timedOut : .failed, at: at, message: message.isEmpty ? nil : message)
+            }
+        } else {
+            state = .active
+        }
+        return ObservedRun(
+            name: name, kind: "Job", uid: job.metadata.uid, runID: a[Annotation.runID] ?? name, scheduledTime: scheduled,
+            trigger: a[Annotation.trigger].flatMap(Trigger.init(rawValue:)) ?? .schedule,
+            attempt: a[Annotation.attempt].flatMap(Int.init) ?? 1,
+            startTime: job.status?.startTime, createdAt: job.metadata.creationTimestamp, state: state)
+    }
+
+    /// The Job for a run: the template's spec verbatim, its labels and annotations, and sked's own.
+    public static func makeJob(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) -> Job {
+        let template = sj.spec.jobTemplate
+        var labels = template?.metadata?.labels ?? [:]
+        labels[Label.scheduledJob] = RunNaming.labelValue(scheduledJob: sj.metadata.name ?? "")
+        labels[Label.managedBy] = "sked"
+        var annotations = template?.metadata?.annotations ?? [:]
+        annotations[Annotation.scheduledTime] = RFC3339.format(request.scheduledTime)
+        annotations[Annotation.trigger] = request.trigger.rawValue
+        annotations[Annotation.runID] = request.runID
+        annotations[Annotation.attempt] = String(request.attempt)
+        var jobSpec = template?.spec ?? [:]
+        // The Job controller enforces the timeout even while sked is down.
+        if let timeout = spec.runTimeoutSeconds, jobSpec["activeDeadlineSeconds"] == nil {
+            jobSpec["activeDeadlineSeconds"] = .number(Double(timeout))
+        }
+        let owner = OwnerReference(
+            apiVersion: ScheduledJob.resource.apiVersion, kind: ScheduledJob.resource.kind, name: sj.metadata.name ?? "",
+            uid: sj.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
+        return Job(
+            metadata: ObjectMeta(name: request.name, namespace: sj.metadata.namespace, labels: labels, annotations: annotations, ownerReferences: [owner]),
+            spec: jobSpec)
+    }
+
+    private func api(_ sj: ScheduledJob) -> API<Job> { client.api(Job.self, namespace: sj.metadata.namespace) }
+
+    public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
+        let job = Self.makeJob(request, for: sj, spec: spec)
+        do {
+            let created = try await api(sj).create(job)
+            store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
+            return .created(uid: created.metadata.uid)
+        } catch let e as KubernetesError where e.isAlreadyExists {
+            // Our own earlier attempt (a restart, a lost status write): adopt it if it is ours.
+            let existing = try await api(sj).get(request.name)
+            guard existing.metadata.controllerReference?.uid == sj.metadata.uid else {
+                throw RunStartRejected("Job \(request.name) already exists and is not controlled by this ScheduledJob")
+            }
+            store.upsert(Self.cacheTransform(existing))
+            return .alreadyExisted(uid: existing.metadata.uid)
+        } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest, .forbidden].contains(e.reason) {
+            throw RunStartRejected("the API server rejected Job \(request.name): \(e.message)")
+        }
+    }
+
+    public func stop(_ name: String, for sj: ScheduledJob) async throws {
+        try await delete(name, for: sj)
+    }
+
+    public func delete(_ name: String, for sj: ScheduledJob) async throws {
+        // Background: the Job goes now, the garbage collector removes its pods.
+        try await api(sj).deleteIfPresent(name, options: DeleteOptions(propagationPolicy: .background))
+        store.remove(ObjectKey(namespace: sj.metadata.namespace, name: name))
+    }
+}

@@ -1,0 +1,27 @@
+import K8sClient
+
+/// What a run target (Kubernetes Jobs, Flink jobs) offers the reconciler. Every target
+/// names runs with `RunNaming` so that a repeated start is harmless.
+public protocol RunTarget: Sendable {
+    /// The ScheduledJob's runs as the cluster shows them now (from an informer cache).
+    func observedRuns(of sj: ScheduledJob) -> [ObservedRun]
+    /// Starts the run; `.alreadyExisted` when a run of that name, owned by `sj`, was there.
+    func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome
+    /// Stops an active run (Replace, stop token, timeout).
+    func stop(_ name: String, for sj: ScheduledJob) async throws
+    /// Removes a finished run beyond the history limits.
+    func delete(_ name: String, for sj: ScheduledJob) async throws
+}
+
+public enum StartOutcome: Sendable, Hashable {
+    case created(uid: String?)
+    case alreadyExisted(uid: String?)
+}
+
+/// A run could not be started for a reason retrying will not fix (the API server rejected
+/// the object, or a same-named object belongs to someone else).
+public struct RunStartRejected: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
