@@ -37,10 +37,10 @@ public struct JobTarget: RunTarget {
         guard let name = sj.metadata.name else { return [] }
         return store.byLabel(Label.scheduledJob, RunNaming.labelValue(scheduledJob: name), namespace: sj.metadata.namespace)
             .filter { $0.metadata.controllerReference?.uid == sj.metadata.uid && $0.metadata.deletionTimestamp == nil }
-            .compactMap(Self.observe)
+            .compactMap(Self.observedRun(of:))
     }
 
-    static func observe(_ job: Job) -> ObservedRun? {
+    public static func observedRun(of job: Job) -> ObservedRun? {
         guard let name = job.metadata.name else { return nil }
         let a = job.metadata.annotations ?? [:]
         let scheduled = a[Annotation.scheduledTime].flatMap(RFC3339.parse) ?? job.metadata.creationTimestamp ?? Date(timeIntervalSince1970: 0)

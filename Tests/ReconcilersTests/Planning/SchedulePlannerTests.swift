@@ -1,0 +1,311 @@
+import Foundation
+import K8sClient
+import Reconcilers
+import Testing
+
+@Suite struct ScheduledTicks {
+    @Test func theDueTickStartsOneRunNamedAfterItsScheduledTime() {
+        let sj = scheduledJob(created: at(-5))
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.3))
+        #expect(plan.startedRuns == [RunRequest(name: "sj-\(unix(t0))", runID: "\(unix(t0))", scheduledTime: t0, trigger: .schedule, attempt: 1)])
+        #expect(plan.status.lastScheduleTime == t0)
+        #expect(plan.status.nextScheduleTime == at(10))
+        #expect(abs((plan.requeueAfter ?? 0) - 9.7) < 0.001)
+        #expect(plan.status.phase == "Running")
+        #expect(plan.status.activeRuns == 1)
+        #expect(plan.status.active?.first?.trigger == .schedule)
+        #expect(plan.status.conditions?[type: "Ready"]?.status == "True")
+        #expect(plan.status.conditions?[type: "Running"]?.status == "True")
+        #expect(plan.status.observedGeneration == 1)
+    }
+
+    @Test func nothingIsDueBeforeTheFirstTickAfterCreation() {
+        let plan = SchedulePlanner.plan(scheduledJob(created: at(-5)), runs: [], now: at(-0.5))
+        #expect(plan.steps.isEmpty)
+        #expect(plan.status.phase == "Scheduled")
+        #expect(plan.status.nextScheduleTime == t0)
+        #expect(abs((plan.requeueAfter ?? 0) - 0.5) < 0.001)
+    }
+
+    @Test func theSameTickIsNeverStartedTwice() {
+        let first = SchedulePlanner.plan(scheduledJob(created: at(-5)), runs: [], now: at(0.1))
+        let again = SchedulePlanner.plan(scheduledJob(created: at(-5), status: first.status), runs: [run("sj-\(unix(t0))", scheduled: t0)], now: at(0.2))
+        #expect(again.startedRuns.isEmpty)
+    }
+
+    @Test func afterDowntimeOnlyTheMostRecentTickStartsAndTheRestAreCountedMissed() {
+        let sj = scheduledJob(schedule: "0 * * * * *", status: status(lastSchedule: at(-3600)))
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(30))
+        #expect(plan.startedRuns.map(\.scheduledTime) == [t0])
+        #expect(plan.status.missedRuns == 59)
+        #expect(plan.eventReasons.contains("MissedSchedule"))
+        #expect(plan.status.lastScheduleTime == t0)
+    }
+
+    @Test func aWeekOfPerSecondTicksStillStartsExactlyOneRun() {
+        let sj = scheduledJob(schedule: "* * * * * *", status: status(lastSchedule: at(-7 * 86400)))
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        #expect(plan.startedRuns.map(\.scheduledTime) == [t0])
+        #expect(plan.events.first { $0.reason == "MissedSchedule" }?.message.contains("more than 1000") == true)
+    }
+
+    @Test(arguments: [(5.0, true), (10.0, true), (30.0, false)])
+    func startingDeadlineDecidesWhetherALateTickStillStarts(lateBy: TimeInterval, starts: Bool) {
+        let sj = scheduledJob(schedule: "0 * * * * *", status: status(lastSchedule: at(-60))) { $0.startingDeadlineSeconds = 10 }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(lateBy))
+        #expect(plan.startedRuns.isEmpty == !starts)
+        #expect(plan.status.lastScheduleTime == t0)
+        if !starts {
+            #expect(plan.status.missedRuns == 1)
+            #expect(plan.events.contains { $0.reason == "MissedSchedule" && $0.kind == .warning && $0.message.contains("startingDeadlineSeconds=10") })
+        }
+    }
+
+    @Test func timeZoneShiftsTheTick() {
+        // 12:00 in Berlin (CEST, +2) is 10:00Z.
+        let sj = scheduledJob(schedule: "0 12 * * *", created: at(-86400)) { $0.timeZone = "Europe/Berlin" }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(1))
+        #expect(plan.startedRuns.map(\.scheduledTime) == [t0])
+    }
+
+    @Test func suspendStartsNothingButLeavesActiveRunsAlone() {
+        let active = run("sj-1", scheduled: at(-20))
+        let sj = scheduledJob(status: status(lastSchedule: at(-20))) { $0.suspend = true }
+        let plan = SchedulePlanner.plan(sj, runs: [active], now: at(1))
+        #expect(plan.steps.isEmpty)
+        #expect(plan.status.nextScheduleTime == nil)
+        #expect(plan.status.phase == "Running")
+        let idle = SchedulePlanner.plan(sj, runs: [], now: at(1))
+        #expect(idle.status.phase == "Suspended")
+        #expect(idle.requeueAfter == nil)
+    }
+}
+
+@Suite struct ConcurrencyPolicies {
+    let active = run("sj-old", scheduled: at(-10))
+
+    @Test func allowStartsBesideAnActiveRun() {
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-10))), runs: [active], now: at(0.1))
+        #expect(plan.startedRuns.count == 1)
+        #expect(plan.stopped.isEmpty)
+        #expect(plan.status.activeRuns == 2)
+    }
+
+    @Test func forbidSkipsTheTickAndCountsItMissed() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-10))) { $0.concurrencyPolicy = "Forbid" }
+        let plan = SchedulePlanner.plan(sj, runs: [active], now: at(0.1))
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.missedRuns == 1)
+        #expect(plan.status.lastScheduleTime == t0)
+        #expect(plan.events.contains { $0.reason == "RunSkipped" && $0.message.contains("sj-old") })
+    }
+
+    @Test func replaceStopsTheActiveRunThenStartsTheNewOne() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-10))) { $0.concurrencyPolicy = "Replace" }
+        let plan = SchedulePlanner.plan(sj, runs: [active], now: at(0.1))
+        #expect(plan.steps.prefix(1) == [.stopRun(name: "sj-old", result: .cancelled)])
+        #expect(plan.startedRuns.map(\.name) == ["sj-\(unix(t0))"])
+        #expect(plan.status.history?.first?.result == .cancelled)
+        #expect(plan.status.history?.first?.message?.contains("replaced by sj-\(unix(t0))") == true)
+        #expect(plan.status.active?.map(\.name) == ["sj-\(unix(t0))"])
+    }
+}
+
+@Suite struct HistoryAndResults {
+    func finished(_ i: Int, _ result: RunResult) -> ObservedRun {
+        run("sj-\(i)", scheduled: at(Double(-100 + i)), state: .finished(result, at: at(Double(-90 + i)), message: result == .succeeded ? nil : "BackoffLimitExceeded: Job has reached the specified backoff limit"))
+    }
+
+    @Test func finishedRunsAreRecordedNewestFirstAndTheOldestBeyondTheLimitDeleted() {
+        let runs = (1...5).map { finished($0, .succeeded) }
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)))
+        let plan = SchedulePlanner.plan(sj, runs: runs, now: at(0.5))
+        #expect(plan.status.history?.map(\.name) == ["sj-5", "sj-4", "sj-3"])
+        #expect(plan.deleted == ["sj-1", "sj-2"])
+        #expect(plan.status.lastSuccessfulTime == at(-85))
+        #expect(plan.eventReasons.filter { $0 == "RunSucceeded" }.count == 5)
+        #expect(plan.eventReasons.contains("HistoryCleaned"))
+        // Recorded runs are not announced again.
+        let again = SchedulePlanner.plan(scheduledJob(status: plan.status), runs: Array(runs.suffix(3)), now: at(0.6))
+        #expect(!again.eventReasons.contains("RunSucceeded"))
+        #expect(again.deleted.isEmpty)
+    }
+
+    @Test func failedRunsKeepTheirOwnLimitAndMessage() {
+        let runs = [finished(1, .failed), finished(2, .failed), finished(3, .succeeded)]
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-1))), runs: runs, now: at(0.5))
+        #expect(plan.status.history?.map(\.name) == ["sj-3", "sj-2"])
+        #expect(plan.deleted == ["sj-1"])
+        #expect(plan.status.history?.last?.message == "BackoffLimitExceeded: Job has reached the specified backoff limit")
+        #expect(plan.events.contains { $0.reason == "RunFailed" && $0.kind == .warning && $0.message.contains("backoff limit") })
+    }
+
+    @Test func zeroLimitsDeleteEveryFinishedRun() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-1))) {
+            $0.successfulRunsHistoryLimit = 0
+            $0.failedRunsHistoryLimit = 0
+        }
+        let plan = SchedulePlanner.plan(sj, runs: [finished(1, .succeeded), finished(2, .failed)], now: at(0.5))
+        #expect(plan.status.history == nil)
+        #expect(plan.deleted == ["sj-1", "sj-2"])
+    }
+}
+
+@Suite struct RetriesAndTimeouts {
+    @Test func aFailedRunIsRetriedAfterExponentialBackoffUpToTheLimit() {
+        let configure: (inout ScheduledJobSpec) -> Void = { $0.retry = RetrySpec(limit: 2, backoffSeconds: 10, maxBackoffSeconds: 15) }
+        let tick = at(-20)
+        let id = RunNaming.scheduledRunID(tick)
+        let failed1 = run("sj-\(id)", scheduled: tick, state: .finished(.failed, at: at(-5), message: "boom"))
+        let p1 = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: t0), configure: configure), runs: [failed1], now: at(0.5))
+        #expect(p1.status.pendingRetries == [PendingRetry(scheduledTime: tick, attempt: 2, notBefore: at(5), runID: id, trigger: .schedule)])
+        #expect(abs((p1.requeueAfter ?? 0) - 4.5) < 0.001)
+        #expect(p1.startedRuns.isEmpty)
+
+        let p2 = SchedulePlanner.plan(scheduledJob(status: p1.status, configure: configure), runs: [failed1], now: at(5))
+        #expect(p2.startedRuns == [RunRequest(name: "sj-\(id)-r2", runID: id, scheduledTime: tick, trigger: .retry, attempt: 2)])
+        #expect(p2.status.pendingRetries == nil)
+
+        let failed2 = run("sj-\(id)-r2", scheduled: tick, trigger: .retry, attempt: 2, started: at(5), state: .finished(.failed, at: at(6), message: "boom"), runID: id)
+        let p3 = SchedulePlanner.plan(scheduledJob(status: p2.status, configure: configure), runs: [failed1, failed2], now: at(6))
+        #expect(p3.status.pendingRetries?.first?.attempt == 3)
+        #expect(p3.status.pendingRetries?.first?.notBefore == at(21))  // 10·2 = 20, capped at 15
+
+        let failed3 = run("sj-\(id)-r3", scheduled: tick, trigger: .retry, attempt: 3, started: at(21), state: .finished(.failed, at: at(22), message: "boom"), runID: id)
+        let p4 = SchedulePlanner.plan(scheduledJob(status: p3.status, configure: configure), runs: [failed2, failed3], now: at(22))
+        #expect(p4.status.pendingRetries == nil)  // three attempts in all: no more
+        #expect(!p4.eventReasons.contains("RetryScheduled"))
+    }
+
+    @Test func aRunPastItsTimeoutIsStoppedAndRecordedTimedOut() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-1))) { $0.runTimeoutSeconds = 60 }
+        let old = run("sj-old", scheduled: at(-61), started: at(-61))
+        let young = run("sj-young", scheduled: at(-30), started: at(-30))
+        let plan = SchedulePlanner.plan(sj, runs: [old, young], now: at(0.5))
+        #expect(plan.stopped == ["sj-old"])
+        #expect(plan.status.history?.first?.result == .timedOut)
+        #expect(plan.eventReasons.contains("RunTimedOut"))
+        #expect(plan.status.active?.map(\.name) == ["sj-young", "sj-\(unix(t0))"])
+        // Woken for the next tick (9.5 s) before the young run's deadline (29.5 s).
+        #expect(abs((plan.requeueAfter ?? 0) - 9.5) < 0.001)
+    }
+
+    @Test func aJobKilledByItsActiveDeadlineCountsAsTimedOut() {
+        let job = Job(
+            metadata: ObjectMeta(name: "sj-1", annotations: ["sked.dev/scheduled-time": "2016-05-19T10:00:00Z", "sked.dev/run-id": "1463652000"]),
+            status: JobStatus(conditions: [JobCondition(type: "Failed", status: "True", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline", lastTransitionTime: at(60))]))
+        let observed = JobTarget.observedRun(of: job)
+        #expect(observed?.state == .finished(.timedOut, at: at(60), message: "DeadlineExceeded: Job was active longer than specified deadline"))
+        #expect(observed?.scheduledTime == t0)
+    }
+}
+
+@Suite struct ImperativeAnnotations {
+    @Test func eachNewRunNowTokenStartsOneManualRunEvenWhileSuspended() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/run-now": "t1"]) { $0.suspend = true }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        let expected = RunNaming.runName(scheduledJob: "sj", runID: RunNaming.manualRunID(token: "t1"), attempt: 1)
+        #expect(plan.startedRuns.map(\.name) == [expected])
+        #expect(plan.startedRuns.first?.trigger == .manual)
+        #expect(plan.status.lastRunNowToken == "t1")
+        let again = SchedulePlanner.plan(scheduledJob(status: plan.status, annotations: ["sked.dev/run-now": "t1"]) { $0.suspend = true }, runs: [], now: at(1))
+        #expect(again.startedRuns.isEmpty)
+    }
+
+    @Test func runNowRespectsForbid() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/run-now": "t2"]) { $0.concurrencyPolicy = "Forbid" }
+        let plan = SchedulePlanner.plan(sj, runs: [run("sj-a", scheduled: at(-1))], now: at(0.5))
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.lastRunNowToken == "t2")
+        #expect(plan.eventReasons.contains("RunSkipped"))
+    }
+
+    @Test func aNewStopTokenStopsEveryActiveRunAndPendingRetry() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)) {
+            $0.pendingRetries = [PendingRetry(scheduledTime: at(-30), attempt: 2, notBefore: at(100), runID: "x", trigger: .schedule)]
+        }, annotations: ["sked.dev/stop": "s1"])
+        let plan = SchedulePlanner.plan(sj, runs: [run("sj-a", scheduled: at(-20)), run("sj-b", scheduled: at(-10))], now: at(0.5))
+        #expect(Set(plan.stopped) == ["sj-a", "sj-b"])
+        #expect(plan.status.history?.allSatisfy { $0.result == .cancelled } == true)
+        #expect(plan.status.lastStopToken == "s1")
+        #expect(plan.status.pendingRetries == nil)
+        #expect(plan.eventReasons.contains("Stopped"))
+        // The tick that is due still starts (stop is not suspend).
+        #expect(plan.startedRuns.count == 1)
+    }
+}
+
+@Suite struct OneShotRuns {
+    @Test func aScheduledJobWithoutScheduleRunsOnceWhenCreated() {
+        let sj = scheduledJob(schedule: nil, created: at(-1))
+        let plan = SchedulePlanner.plan(sj, runs: [], now: t0)
+        #expect(plan.startedRuns == [RunRequest(name: "sj-once", runID: "once", scheduledTime: at(-1), trigger: .once, attempt: 1)])
+        #expect(plan.requeueAfter == nil)
+        let later = SchedulePlanner.plan(scheduledJob(schedule: nil, created: at(-1), status: plan.status), runs: [], now: at(100))
+        #expect(later.startedRuns.isEmpty)
+    }
+
+    @Test(arguments: [(RunResult.succeeded, "Succeeded"), (.failed, "Failed")])
+    func itsPhaseFollowsTheRunsResult(result: RunResult, phase: String) {
+        let sj = scheduledJob(schedule: nil, created: at(-10), status: status(lastSchedule: at(-10)))
+        let done = run("sj-once", scheduled: at(-10), trigger: .once, state: .finished(result, at: at(-1), message: nil), runID: "once")
+        #expect(SchedulePlanner.plan(sj, runs: [done], now: t0).status.phase == phase)
+    }
+}
+
+@Suite struct InvalidSpecs {
+    @Test(arguments: [
+        ("61 * * * *", nil as String?, "InvalidSchedule", "minute"),
+        ("TZ=Europe/Berlin 0 * * * *", nil, "InvalidSchedule", "timeZone"),
+        ("0 * * * *", "Mars/Olympus", "InvalidTimeZone", "Mars/Olympus"),
+    ])
+    func aBadScheduleOrZoneIsAConditionAndAnEventNotACrash(schedule: String, zone: String?, reason: String, mentions: String) {
+        let sj = scheduledJob(schedule: schedule) { $0.timeZone = zone }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: t0)
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.phase == "Invalid")
+        let ready = plan.status.conditions?[type: "Ready"]
+        #expect(ready?.status == "False")
+        #expect(ready?.reason == reason)
+        #expect(ready?.message.contains(mentions) == true)
+        #expect(plan.events.map(\.reason) == [reason])
+        // Announced once, not on every reconcile.
+        #expect(SchedulePlanner.plan(scheduledJob(schedule: schedule, status: plan.status) { $0.timeZone = zone }, runs: [], now: at(5)).events.isEmpty)
+    }
+
+    @Test func zeroOrTwoTargetsAreInvalidSpec() {
+        let none = scheduledJob { $0.jobTemplate = nil }
+        #expect(SchedulePlanner.plan(none, runs: [], now: t0).status.conditions?[type: "Ready"]?.message.contains("none is set") == true)
+        let both = scheduledJob { $0.flinkJob = ["jarURL": "http://x"] }
+        #expect(SchedulePlanner.plan(both, runs: [], now: t0).status.conditions?[type: "Ready"]?.reason == "InvalidSpec")
+    }
+
+    @Test func finishedRunsAreStillRecordedWhileTheSpecIsInvalid() {
+        let sj = scheduledJob(schedule: "bad", status: status(lastSchedule: at(-20)))
+        let plan = SchedulePlanner.plan(sj, runs: [run("sj-1", scheduled: at(-20), state: .finished(.succeeded, at: at(-2), message: nil))], now: t0)
+        #expect(plan.status.history?.map(\.name) == ["sj-1"])
+    }
+}
+
+@Suite struct Naming {
+    @Test func longScheduledJobNamesGiveDeterministicJobNamesThatFit() {
+        let long = String(repeating: "a", count: 60) + "-x"
+        let n1 = RunNaming.runName(scheduledJob: long, runID: "1463652000", attempt: 1)
+        let n2 = RunNaming.runName(scheduledJob: long, runID: "1463652010", attempt: 1)
+        let r = RunNaming.runName(scheduledJob: long, runID: "1463652000", attempt: 3)
+        #expect([n1, n2, r].allSatisfy { $0.count <= 63 })
+        #expect(n1 != n2 && n1 != r)
+        #expect(n1.hasSuffix("-1463652000"))
+        #expect(r.hasSuffix("-1463652000-r3"))
+        #expect(RunNaming.runName(scheduledJob: long, runID: "1463652000", attempt: 1) == n1)
+        // Two long names that share a prefix still differ.
+        #expect(RunNaming.runName(scheduledJob: long + "y", runID: "1", attempt: 1) != RunNaming.runName(scheduledJob: long + "z", runID: "1", attempt: 1))
+        #expect(RunNaming.labelValue(scheduledJob: long + long).count <= 63)
+        #expect(RunNaming.labelValue(scheduledJob: "short") == "short")
+    }
+
+    @Test func shortNamesAreReadable() {
+        #expect(RunNaming.runName(scheduledJob: "backup", runID: "1463652000", attempt: 1) == "backup-1463652000")
+        #expect(RunNaming.runName(scheduledJob: "backup", runID: "once", attempt: 2) == "backup-once-r2")
+    }
+}
