@@ -1,0 +1,88 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+import Testing
+
+/// Installs sked's CRD (from config/crd, with kubectl as a user would) once per test process.
+actor CRDInstaller {
+    static let shared = CRDInstaller()
+    private var done = false
+
+    func install(_ plane: TestControlPlane) async throws {
+        if done { return }
+        let crd = TestControlPlane.repositoryRoot + "/config/crd/sked.dev_scheduledjobs.yaml"
+        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-f", crd])
+        guard status == 0 else { throw TestHarnessError("kubectl apply of the CRD failed: \(out)") }
+        let (waited, wout) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev"])
+        guard waited == 0 else { throw TestHarnessError("CRD not established: \(wout)") }
+        done = true
+    }
+}
+
+/// A namespace with the CRD installed and a sked controller watching it; `restart` stops
+/// the controller and starts a fresh one (new caches, new queue), as a restarted pod would.
+struct OperatorFixture: Sendable {
+    let client: KubernetesClient
+    let namespace: String
+
+    var scheduledJobs: API<ScheduledJob> { client.api(ScheduledJob.self, namespace: namespace) }
+    var jobs: API<Job> { client.api(Job.self, namespace: namespace) }
+
+    static func with(_ prefix: String, _ body: @Sendable (OperatorFixture) async throws -> Void) async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await plane.withNamespace(prefix) { client, ns in
+            try await body(OperatorFixture(client: client, namespace: ns))
+        }
+    }
+
+    /// Runs a controller for the namespace while `body` runs.
+    func running<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            let synced = LockedBox(false)
+            group.addTask {
+                try await ScheduledJobController(client: client, namespace: namespace, workers: 2).run { synced.value = true }
+                return nil
+            }
+            _ = await eventually(timeout: .seconds(20)) { synced.value }
+            do {
+                let result = try await body()
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    func create(_ name: String, schedule: String?, annotations: [String: String]? = nil, configure: (inout ScheduledJobSpec) -> Void = { _ in }) async throws -> ScheduledJob {
+        var spec = ScheduledJobSpec(schedule: schedule, jobTemplate: JobTemplate(
+            metadata: .init(labels: ["team": "qa"], annotations: ["owner": "tests"]),
+            spec: ["backoffLimit": 0, "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]]]]]]))
+        configure(&spec)
+        return try await scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: name, annotations: annotations), spec: spec))
+    }
+
+    func childJobs(of name: String) async throws -> [Job] {
+        try await jobs.list(ListOptions(labelSelector: "sked.dev/scheduled-job=\(RunNaming.labelValue(scheduledJob: name))")).items
+            .sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }
+    }
+
+    /// Marks a Job finished the way the Job controller would (there is no kubelet here).
+    func finish(_ job: Job, succeeded: Bool, message: String = "Job has reached the specified backoff limit") async throws {
+        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        var j = try await jobs.get(job.metadata.name!)
+        j.status = JobStatus(
+            conditions: [succeeded
+                ? JobCondition(type: "Complete", status: "True", lastProbeTime: now, lastTransitionTime: now)
+                : JobCondition(type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: message, lastProbeTime: now, lastTransitionTime: now)],
+            startTime: job.metadata.creationTimestamp ?? now, completionTime: succeeded ? now : nil, succeeded: succeeded ? 1 : 0, failed: succeeded ? 0 : 1)
+        _ = try await jobs.updateStatus(j)
+    }
+
+    func events(for name: String) async throws -> [Event] {
+        try await client.api(Event.self, namespace: namespace).list().items.filter { $0.involvedObject.name == name }
+    }
+}

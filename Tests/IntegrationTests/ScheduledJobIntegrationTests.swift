@@ -1,0 +1,189 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+import Testing
+
+/// sked's controller against the real kube-apiserver (Jobs are finished by patching their
+/// status, as envtest-based suites do, since this control plane has no kubelet).
+@Suite struct ScheduledJobsAgainstRealAPIServer {
+    @Test func ticksBecomeJobsWithDeterministicNamesOwnerLabelsAndAnnotations() async throws {
+        try await OperatorFixture.with("ticks") { f in
+            try await f.running {
+                let sj = try await f.create("ticker", schedule: "*/2 * * * * *")
+                let two = try await eventually(timeout: .seconds(15)) { try await f.childJobs(of: "ticker").count >= 2 }
+                #expect(two)
+                for job in try await f.childJobs(of: "ticker") {
+                    let annotations = try #require(job.metadata.annotations)
+                    let scheduled = try #require(annotations["sked.dev/scheduled-time"].flatMap(RFC3339.parse))
+                    #expect(job.metadata.name == "ticker-\(Int64(scheduled.timeIntervalSince1970))")
+                    #expect(Int64(scheduled.timeIntervalSince1970) % 2 == 0)
+                    #expect(annotations["sked.dev/trigger"] == "schedule")
+                    #expect(annotations["owner"] == "tests")
+                    #expect(job.metadata.labels?["team"] == "qa")
+                    #expect(job.metadata.labels?["app.kubernetes.io/managed-by"] == "sked")
+                    let owner = try #require(job.metadata.controllerReference)
+                    #expect(owner.uid == sj.metadata.uid && owner.kind == "ScheduledJob" && owner.apiVersion == "sked.dev/v1alpha1")
+                    #expect(owner.blockOwnerDeletion == true)
+                    #expect(job.spec?["template"]?["spec"]?["containers"]?.arrayValue?.first?["image"] == "busybox:1.36")
+                }
+                let status = try #require(try await f.scheduledJobs.get("ticker").status)
+                #expect(status.phase == "Running")
+                #expect(status.lastScheduleTime != nil)
+                #expect(status.nextScheduleTime.map { $0 > Date().addingTimeInterval(-1) } == true)
+                #expect((status.activeRuns ?? 0) >= 2)
+                #expect(status.conditions?[type: "Ready"]?.status == "True")
+                #expect(try await f.events(for: "ticker").contains { $0.reason == "RunStarted" })
+            }
+        }
+    }
+
+    @Test func finishedRunsGoToHistoryAndOldOnesAreDeleted() async throws {
+        try await OperatorFixture.with("history") { f in
+            try await f.running {
+                _ = try await f.create("hist", schedule: "* * * * * *") {
+                    $0.successfulRunsHistoryLimit = 2
+                    $0.failedRunsHistoryLimit = 1
+                }
+                var finished = Set<String>()
+                let enough = try await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
+                    for job in try await f.childJobs(of: "hist") where job.finishedCondition == nil && !finished.contains(job.metadata.name!) {
+                        let fail = finished.count == 1
+                        try await f.finish(job, succeeded: !fail, message: "container main exited with 3")
+                        finished.insert(job.metadata.name!)
+                    }
+                    return finished.count >= 6
+                }
+                #expect(enough)
+                try await f.scheduledJobs.patch("hist", .merge(["spec": ["suspend": true]]))
+                let trimmed = try await eventually(timeout: .seconds(15)) {
+                    let done = try await f.childJobs(of: "hist").filter { $0.finishedCondition != nil }
+                    return done.count <= 3
+                }
+                #expect(trimmed)
+                let status = try #require(try await f.scheduledJobs.get("hist").status)
+                let history = status.history ?? []
+                #expect(history.filter { $0.result == .succeeded }.count == 2)
+                #expect(history.filter { $0.result != .succeeded }.count <= 1)
+                #expect(status.lastSuccessfulTime != nil)
+                let events = try await f.events(for: "hist").compactMap(\.reason)
+                #expect(events.contains("RunSucceeded"))
+                #expect(events.contains("RunFailed"))
+                #expect(events.contains("HistoryCleaned"))
+                let failedEvent = try await f.events(for: "hist").first { $0.reason == "RunFailed" }
+                #expect(failedEvent?.message?.contains("container main exited with 3") == true)
+            }
+        }
+    }
+
+    @Test func aRestartedOperatorNeitherDuplicatesNorLosesATick() async throws {
+        try await OperatorFixture.with("restart") { f in
+            _ = try await f.running {
+                _ = try await f.create("steady", schedule: "*/2 * * * * *") { $0.startingDeadlineSeconds = 30 }
+                try await Task.sleep(for: .seconds(5))
+            }
+            // Down for less than one interval, then a fresh operator (new caches) takes over.
+            try await Task.sleep(for: .milliseconds(1500))
+            _ = try await f.running { try await Task.sleep(for: .seconds(5)) }
+            let jobs = try await f.childJobs(of: "steady")
+            let times = jobs.compactMap { $0.metadata.annotations?["sked.dev/scheduled-time"].flatMap(RFC3339.parse) }
+                .map { Int64($0.timeIntervalSince1970) }.sorted()
+            #expect(times.count == jobs.count)
+            #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
+            #expect(times.count >= 5)
+            let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+            #expect(gaps.allSatisfy { $0 == 2 }, "ticks missing across the restart: \(times)")
+        }
+    }
+
+    @Test func deletingTheScheduledJobGarbageCollectsItsJobs() async throws {
+        try await OperatorFixture.with("gc") { f in
+            try await f.running {
+                _ = try await f.create("doomed", schedule: "* * * * * *")
+                _ = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "doomed").count >= 1 }
+                try await f.scheduledJobs.delete("doomed", options: DeleteOptions(propagationPolicy: .background))
+            }
+            let gone = try await eventually(timeout: .seconds(60), interval: .milliseconds(500)) { try await f.childJobs(of: "doomed").isEmpty }
+            #expect(gone)
+        }
+    }
+
+    @Test func anInvalidSpecIsReportedAndDoesNotAffectOthers() async throws {
+        try await OperatorFixture.with("invalid") { f in
+            try await f.running {
+                _ = try await f.create("broken", schedule: "61 * * * *")
+                _ = try await f.create("badzone", schedule: "0 * * * *") { $0.timeZone = "Mars/Olympus" }
+                _ = try await f.create("fine", schedule: "* * * * * *")
+                let reported = try await eventually(timeout: .seconds(10)) {
+                    let a = try await f.scheduledJobs.get("broken").status?.phase
+                    let b = try await f.scheduledJobs.get("badzone").status?.phase
+                    return a == "Invalid" && b == "Invalid"
+                }
+                #expect(reported)
+                let ready = try await f.scheduledJobs.get("broken").status?.conditions?[type: "Ready"]
+                #expect(ready?.status == "False")
+                #expect(ready?.reason == "InvalidSchedule")
+                #expect(ready?.message.contains("61") == true)
+                #expect(try await f.scheduledJobs.get("badzone").status?.conditions?[type: "Ready"]?.reason == "InvalidTimeZone")
+                #expect(try await f.events(for: "broken").contains { $0.reason == "InvalidSchedule" && $0.type == "Warning" })
+                #expect(try await eventually { try await f.childJobs(of: "fine").count >= 1 })
+                #expect(try await f.childJobs(of: "broken").isEmpty)
+            }
+        }
+    }
+
+    @Test func runNowAndStopTokensActOncePerValue() async throws {
+        try await OperatorFixture.with("tokens") { f in
+            try await f.running {
+                _ = try await f.create("manual", schedule: "0 0 1 1 *") { $0.suspend = true }
+                try await f.scheduledJobs.patch("manual", .merge(["metadata": ["annotations": ["sked.dev/run-now": "first"]]]))
+                let started = try await eventually { try await f.childJobs(of: "manual").count == 1 }
+                #expect(started)
+                let job = try #require(try await f.childJobs(of: "manual").first)
+                #expect(job.metadata.annotations?["sked.dev/trigger"] == "manual")
+                #expect(try await f.scheduledJobs.get("manual").status?.lastRunNowToken == "first")
+
+                try await f.scheduledJobs.patch("manual", .merge(["metadata": ["annotations": ["sked.dev/stop": "halt-1"]]]))
+                let stopped = try await eventually {
+                    let s = try await f.scheduledJobs.get("manual").status
+                    return s?.lastStopToken == "halt-1" && s?.history?.first?.result == .cancelled
+                }
+                #expect(stopped)
+                #expect(try await eventually { try await f.childJobs(of: "manual").isEmpty })
+                // The same run-now token again (re-applied manifest) starts nothing new.
+                try await f.scheduledJobs.patch("manual", .merge(["metadata": ["labels": ["touched": "yes"]]]))
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await f.childJobs(of: "manual").isEmpty)
+            }
+        }
+    }
+
+    @Test func aOneShotRunsOnceAndReportsItsResult() async throws {
+        try await OperatorFixture.with("once") { f in
+            try await f.running {
+                _ = try await f.create("single", schedule: nil)
+                _ = try await eventually { try await f.childJobs(of: "single").count == 1 }
+                let job = try #require(try await f.childJobs(of: "single").first)
+                #expect(job.metadata.name == "single-once")
+                #expect(job.metadata.annotations?["sked.dev/trigger"] == "once")
+                try await f.finish(job, succeeded: true)
+                let succeeded = try await eventually { try await f.scheduledJobs.get("single").status?.phase == "Succeeded" }
+                #expect(succeeded)
+                #expect(try await f.childJobs(of: "single").count == 1)
+            }
+        }
+    }
+
+    @Test func forbidSkipsTicksWhileARunIsActive() async throws {
+        try await OperatorFixture.with("forbid") { f in
+            try await f.running {
+                _ = try await f.create("exclusive", schedule: "* * * * * *") { $0.concurrencyPolicy = "Forbid" }
+                _ = try await eventually { try await f.childJobs(of: "exclusive").count == 1 }
+                try await Task.sleep(for: .seconds(3))
+                #expect(try await f.childJobs(of: "exclusive").count == 1)
+                #expect((try await f.scheduledJobs.get("exclusive").status?.missedRuns ?? 0) >= 2)
+                #expect(try await f.events(for: "exclusive").contains { $0.reason == "RunSkipped" })
+            }
+        }
+    }
+}
