@@ -53,7 +53,7 @@ let package = Package(
             path: "Sources/K8sTestSupport"
         ),
         .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sTestSupport"]),
+        .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport"]),
     ],

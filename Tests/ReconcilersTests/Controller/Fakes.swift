@@ -1,0 +1,34 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+
+/// An in-memory run target: records calls, answers as scripted.
+final class FakeTarget: RunTarget {
+    let runs = LockedBox<[ObservedRun]>([])
+    let calls = LockedBox<[String]>([])
+    let startAnswer = LockedBox<Result<StartOutcome, RunStartRejected>>(.success(.created(uid: "new-uid")))
+
+    func observedRuns(of sj: ScheduledJob) -> [ObservedRun] { runs.value }
+    func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
+        calls.withLock { $0.append("start \(request.name)") }
+        return try startAnswer.value.get()
+    }
+    func stop(_ name: String, for sj: ScheduledJob) async throws { calls.withLock { $0.append("stop \(name)") } }
+    func delete(_ name: String, for sj: ScheduledJob) async throws { calls.withLock { $0.append("delete \(name)") } }
+}
+
+final class FakeEvents: EventRecorder {
+    let notes = LockedBox<[EventNote]>([])
+    func record(_ note: EventNote, on sj: ScheduledJob) async { notes.withLock { $0.append(note) } }
+}
+
+final class FakeStatusWriter: StatusWriter {
+    let written = LockedBox<[ScheduledJobStatus?]>([])
+    let conflict = LockedBox(false)
+    func writeStatus(_ sj: ScheduledJob) async throws -> ScheduledJob {
+        if conflict.value { throw KubernetesError(statusCode: 409, reason: .conflict, message: "the object has been modified") }
+        written.withLock { $0.append(sj.status) }
+        return sj
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import K8sClient
+import Reconcilers
+import Testing
+
+@Suite struct ReconcilerSideEffects {
+    let target = FakeTarget()
+    let events = FakeEvents()
+    let writer = FakeStatusWriter()
+    var reconciler: ScheduledJobReconciler { ScheduledJobReconciler(target: target, events: events, statusWriter: writer, now: { at(0.25) }) }
+
+    @Test func startsTheRunRecordsTheEventWritesStatusOnceAndRequeuesForTheNextTick() async throws {
+        let action = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        #expect(target.calls.value == ["start sj-\(unix(t0))"])
+        #expect(events.notes.value.map(\.reason) == ["RunStarted"])
+        #expect(writer.written.value.count == 1)
+        #expect(writer.written.value.first??.active?.first?.uid == "new-uid")
+        #expect(action == .requeue(after: .milliseconds(9750)))
+    }
+
+    @Test func adoptingARunThatAlreadyExistedIsSilent() async throws {
+        target.startAnswer.value = .success(.alreadyExisted(uid: "old-uid"))
+        _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        #expect(events.notes.value.isEmpty)
+        #expect(writer.written.value.first??.active?.first?.uid == "old-uid")
+    }
+
+    @Test func aRejectedRunIsRecordedAsFailedWithTheServersMessage() async throws {
+        target.startAnswer.value = .failure(RunStartRejected("the API server rejected Job sj-1: spec.template.spec.containers: Required value"))
+        _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        let status = try #require(writer.written.value.first ?? nil)
+        #expect(status.active == nil)
+        #expect(status.activeRuns == 0)
+        #expect(status.history?.first?.result == .failed)
+        #expect(status.history?.first?.message?.contains("Required value") == true)
+        #expect(status.lastScheduleTime == t0)  // the tick is accounted for, not retried forever
+        #expect(events.notes.value.contains { $0.reason == "RunStartFailed" && $0.kind == .warning })
+    }
+
+    @Test func anUnchangedStatusIsNotWrittenAgain() async throws {
+        _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        let first = try #require(writer.written.value.first ?? nil)
+        var observed = run("sj-\(unix(t0))", scheduled: t0, started: at(0.25))
+        observed.uid = "new-uid"
+        target.runs.value = [observed]
+        var sj = scheduledJob(created: at(-5))
+        sj.status = first
+        _ = try await reconciler.reconcile(sj)
+        #expect(writer.written.value.count == 1)
+        #expect(target.calls.value.count == 1)
+    }
+
+    @Test func aStatusConflictIsThrownSoTheQueueRetriesWithFreshState() async throws {
+        writer.conflict.value = true
+        await #expect(throws: KubernetesError.self) { _ = try await reconciler.reconcile(scheduledJob(created: at(-5))) }
+    }
+
+    @Test func stopAndHistorySteps() async throws {
+        target.runs.value = [
+            run("sj-a", scheduled: at(-20)),
+            run("sj-old", scheduled: at(-100), state: .finished(.succeeded, at: at(-90), message: nil)),
+        ]
+        let sj = scheduledJob(status: status(lastSchedule: t0), annotations: ["sked.dev/stop": "now"]) { $0.successfulRunsHistoryLimit = 0 }
+        let action = try await reconciler.reconcile(sj)
+        #expect(target.calls.value == ["stop sj-a", "delete sj-old"])
+        #expect(action == .requeue(after: .milliseconds(9750)))
+    }
+
+    @Test func aSuspendedIdleScheduledJobWaitsForChange() async throws {
+        let action = try await reconciler.reconcile(scheduledJob(status: status(lastSchedule: t0)) { $0.suspend = true })
+        #expect(action == .awaitChange)
+    }
+}
+
+@Suite struct JobConstruction {
+    @Test func theJobCarriesTheTemplateOwnerLabelsAnnotationsAndTimeout() throws {
+        let sj = scheduledJob { $0.runTimeoutSeconds = 120 }
+        let spec = try sj.spec.validated().get()
+        let job = JobTarget.makeJob(RunRequest(name: "sj-1463652000", runID: "1463652000", scheduledTime: t0, trigger: .schedule, attempt: 1), for: sj, spec: spec)
+        #expect(job.metadata.name == "sj-1463652000")
+        #expect(job.metadata.namespace == "ns")
+        #expect(job.metadata.labels == ["team": "a", "sked.dev/scheduled-job": "sj", "app.kubernetes.io/managed-by": "sked"])
+        #expect(job.metadata.annotations?["sked.dev/scheduled-time"] == "2016-05-19T10:00:00Z")
+        #expect(job.metadata.annotations?["sked.dev/trigger"] == "schedule")
+        #expect(job.metadata.annotations?["note"] == "x")
+        #expect(job.metadata.ownerReferences == [OwnerReference(apiVersion: "sked.dev/v1alpha1", kind: "ScheduledJob", name: "sj", uid: "uid-sj", controller: true, blockOwnerDeletion: true)])
+        #expect(job.spec?["activeDeadlineSeconds"] == 120)
+        #expect(job.spec?["template"] == template.spec["template"])
+    }
+
+    @Test func aTemplatesOwnActiveDeadlineWins() throws {
+        let sj = scheduledJob {
+            $0.runTimeoutSeconds = 120
+            $0.jobTemplate?.spec["activeDeadlineSeconds"] = 30
+        }
+        let job = JobTarget.makeJob(RunRequest(name: "n", runID: "1", scheduledTime: t0, trigger: .manual, attempt: 1), for: sj, spec: try sj.spec.validated().get())
+        #expect(job.spec?["activeDeadlineSeconds"] == 30)
+    }
+
+    @Test func observedRunsComeOnlyFromJobsThisScheduledJobControls() {
+        let store = Store<Job>(indexedLabels: [JobTarget.Label.scheduledJob])
+        func job(_ name: String, owner: String, deleting: Bool = false) -> Job {
+            var meta = ObjectMeta(name: name, namespace: "ns", labels: ["sked.dev/scheduled-job": "sj"], annotations: ["sked.dev/run-id": "1", "sked.dev/trigger": "manual", "sked.dev/attempt": "2"],
+                                  ownerReferences: [OwnerReference(apiVersion: "sked.dev/v1alpha1", kind: "ScheduledJob", name: "sj", uid: owner, controller: true)])
+            if deleting { meta.deletionTimestamp = t0 }
+            return Job(metadata: meta)
+        }
+        store.upsert(job("mine", owner: "uid-sj"))
+        store.upsert(job("previous-incarnation", owner: "uid-old"))
+        store.upsert(job("going", owner: "uid-sj", deleting: true))
+        let runs = JobTarget(client: .scripted(.init(answers: [])), store: store).observedRuns(of: scheduledJob())
+        #expect(runs.map(\.name) == ["mine"])
+        #expect(runs.first?.trigger == .manual)
+        #expect(runs.first?.attempt == 2)
+    }
+}
