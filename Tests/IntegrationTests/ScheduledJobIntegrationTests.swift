@@ -187,3 +187,34 @@ import Testing
         }
     }
 }
+
+@Suite struct ScheduledJobFailureDetails {
+    @Test func aFailedRunsHistoryCarriesTheContainersExitCodeAndTerminationMessage() async throws {
+        try await OperatorFixture.with("exitcode") { f in
+            // No serviceaccount controller runs here: create the namespace's default account by hand.
+            _ = try await f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: ResourceDescriptor(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true))
+                .create(UnstructuredObject(apiVersion: "v1", kind: "ServiceAccount", metadata: ObjectMeta(name: "default")))
+            try await f.running {
+                _ = try await f.create("fails", schedule: nil)
+                _ = try await eventually { try await f.childJobs(of: "fails").count == 1 }
+                let job = try #require(try await f.childJobs(of: "fails").first)
+                // The pod the Job controller and kubelet would have made, with a terminated container.
+                let pods = f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: .pods)
+                var pod = try await pods.create(UnstructuredObject(
+                    apiVersion: "v1", kind: "Pod", metadata: ObjectMeta(name: "fails-once-abcde", labels: ["job-name": job.metadata.name!]),
+                    fields: ["spec": ["restartPolicy": "Never", "automountServiceAccountToken": false, "containers": [["name": "main", "image": "busybox:1.36"]]]]))
+                pod["status"] = ["phase": "Failed", "containerStatuses": [[
+                    "name": "main", "image": "busybox:1.36", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": ["terminated": ["exitCode": 3, "reason": "Error", "message": "disk full"]],
+                ]]]
+                _ = try await pods.updateStatus(pod)
+                try await f.finish(job, succeeded: false)
+                let recorded = try await eventually { try await f.scheduledJobs.get("fails").status?.phase == "Failed" }
+                #expect(recorded)
+                let message = try await f.scheduledJobs.get("fails").status?.history?.first?.message ?? ""
+                #expect(message.contains("BackoffLimitExceeded"), "\(message)")
+                #expect(message.contains("container main exited with code 3 (Error): disk full"), "\(message)")
+            }
+        }
+    }
+}

@@ -31,7 +31,7 @@ public struct ScheduledJobReconciler: Sendable {
         log[metadataKey: "name"] = "\(sj.metadata.name ?? "")"
         if sj.metadata.deletionTimestamp != nil { return .awaitChange }
 
-        let plan = SchedulePlanner.plan(sj, runs: target.observedRuns(of: sj), now: now())
+        let plan = SchedulePlanner.plan(sj, runs: await withFailureDetails(target.observedRuns(of: sj), of: sj), now: now())
         var status = plan.status
         let spec = try? sj.spec.validated().get()
         for step in plan.steps {
@@ -78,6 +78,19 @@ public struct ScheduledJobReconciler: Sendable {
         }
         guard let after = plan.requeueAfter else { return .awaitChange }
         return .requeue(after: .nanoseconds(Int64((after * 1e9).rounded(.up))))
+    }
+
+    /// Adds the target's failure detail to runs that failed since the last reconcile (the
+    /// only I/O before planning, and only once per failed run).
+    private func withFailureDetails(_ runs: [ObservedRun], of sj: ScheduledJob) async -> [ObservedRun] {
+        let recorded = Set(sj.status?.history?.map(\.name) ?? [])
+        var result = runs
+        for i in result.indices {
+            guard case .finished(let r, let at, let message) = result[i].state, r != .succeeded, !recorded.contains(result[i].name),
+                  let detail = await target.failureDetail(of: result[i], for: sj) else { continue }
+            result[i].state = .finished(r, at: at, message: [message, detail].compactMap { $0 }.joined(separator: "; "))
+        }
+        return result
     }
 
     private func setUID(_ uid: String?, of name: String, in status: inout ScheduledJobStatus) {

@@ -11,6 +11,13 @@ public protocol RunTarget: Sendable {
     func stop(_ name: String, for sj: ScheduledJob) async throws
     /// Removes a finished run beyond the history limits.
     func delete(_ name: String, for sj: ScheduledJob) async throws
+    /// More about why a failed run failed (a container's exit code and termination message),
+    /// when the target can find out; nil otherwise. Never throws: it only adds detail.
+    func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String?
+}
+
+extension RunTarget {
+    public func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? { nil }
 }
 
 public enum StartOutcome: Sendable, Hashable {

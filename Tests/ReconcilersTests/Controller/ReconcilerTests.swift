@@ -1,6 +1,6 @@
 import Foundation
 import K8sClient
-import Reconcilers
+@testable import Reconcilers
 import Testing
 
 @Suite struct ReconcilerSideEffects {
@@ -112,5 +112,43 @@ import Testing
         #expect(runs.map(\.name) == ["mine"])
         #expect(runs.first?.trigger == .manual)
         #expect(runs.first?.attempt == 2)
+    }
+}
+
+@Suite struct FailureDetails {
+    @Test func theFirstNonZeroExitWithItsTerminationMessageIsReported() throws {
+        let pod = try KubernetesJSON.decode(UnstructuredObject.self, from: Data(#"""
+            {"metadata":{"name":"p"},"status":{"containerStatuses":[
+              {"name":"sidecar","state":{"terminated":{"exitCode":0}}},
+              {"name":"main","state":{"terminated":{"exitCode":3,"reason":"Error","message":"disk full\n"}}}]}}
+            """#.utf8))
+        #expect(JobTarget.failureDetail(pods: [pod]) == "container main exited with code 3 (Error): disk full")
+        #expect(JobTarget.failureDetail(pods: []) == nil)
+    }
+
+    @Test func theReconcilerAddsTheDetailToTheHistoryMessageOnce() async throws {
+        final class DetailTarget: RunTarget, @unchecked Sendable {
+            let inner = FakeTarget()
+            var asked = 0
+            func observedRuns(of sj: ScheduledJob) -> [ObservedRun] { inner.observedRuns(of: sj) }
+            func start(_ r: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome { try await inner.start(r, for: sj, spec: spec) }
+            func stop(_ n: String, for sj: ScheduledJob) async throws {}
+            func delete(_ n: String, for sj: ScheduledJob) async throws {}
+            func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? {
+                asked += 1
+                return "container main exited with code 3: disk full"
+            }
+        }
+        let target = DetailTarget()
+        target.inner.runs.value = [run("sj-1", scheduled: at(-20), state: .finished(.failed, at: at(-1), message: "BackoffLimitExceeded: Job has reached the specified backoff limit"))]
+        let writer = FakeStatusWriter()
+        let reconciler = ScheduledJobReconciler(target: target, events: FakeEvents(), statusWriter: writer, now: { at(0.5) })
+        _ = try await reconciler.reconcile(scheduledJob(status: status(lastSchedule: t0)))
+        let status = try #require(writer.written.value.first ?? nil)
+        #expect(status.history?.first?.message == "BackoffLimitExceeded: Job has reached the specified backoff limit; container main exited with code 3: disk full")
+        var sj = scheduledJob(status: status)
+        sj.status = status
+        _ = try await reconciler.reconcile(sj)
+        #expect(target.asked == 1)
     }
 }

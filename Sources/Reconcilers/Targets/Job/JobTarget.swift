@@ -108,6 +108,31 @@ public struct JobTarget: RunTarget {
         }
     }
 
+    /// The first container that ended with a non-zero exit code in the run's pods, with its
+    /// termination message. Reading pods needs `pods: list`; without it this quietly gives nil.
+    public func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? {
+        let pods = client.api(UnstructuredObject.self, namespace: sj.metadata.namespace, resource: .pods)
+        guard let list = try? await pods.list(ListOptions(labelSelector: "job-name=\(run.name)")) else { return nil }
+        return Self.failureDetail(pods: list.items)
+    }
+
+    static func failureDetail(pods: [UnstructuredObject]) -> String? {
+        for pod in pods {
+            let statuses = (pod["status"]?["initContainerStatuses"]?.arrayValue ?? []) + (pod["status"]?["containerStatuses"]?.arrayValue ?? [])
+            for container in statuses {
+                guard let terminated = container["state"]?["terminated"] ?? container["lastState"]?["terminated"],
+                      let code = terminated["exitCode"]?.intValue, code != 0 else { continue }
+                var text = "container \(container["name"]?.stringValue ?? "?") exited with code \(code)"
+                if let reason = terminated["reason"]?.stringValue, !reason.isEmpty { text += " (\(reason))" }
+                if let message = terminated["message"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !message.isEmpty {
+                    text += ": " + message
+                }
+                return String(text.prefix(1024))
+            }
+        }
+        return nil
+    }
+
     public func stop(_ name: String, for sj: ScheduledJob) async throws {
         try await delete(name, for: sj)
     }
