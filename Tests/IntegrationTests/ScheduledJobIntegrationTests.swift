@@ -218,3 +218,56 @@ import Testing
         }
     }
 }
+
+@Suite struct CRDAsUsersSeeIt {
+    func kubectl(_ plane: TestControlPlane, _ args: [String]) throws -> (Int32, String) {
+        try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+    }
+
+    @Test func kubectlExplainDescribesEveryPolicy() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let (status, out) = try kubectl(plane, ["explain", "scheduledjob.spec.concurrencyPolicy"])
+        #expect(status == 0, "\(out)")
+        for word in ["Allow", "Forbid", "Replace"] { #expect(out.contains(word), "\(out)") }
+        let (s2, schedule) = try kubectl(plane, ["explain", "sj.spec.schedule"])
+        #expect(s2 == 0)
+        #expect(schedule.contains("@every"))
+    }
+
+    @Test func everyExampleIsAcceptedDefaultedAndShownByKubectlGet() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await plane.withNamespace("examples") { client, ns in
+            let (status, out) = try kubectl(plane, ["apply", "-n", ns, "-f", TestControlPlane.repositoryRoot + "/examples/"])
+            #expect(status == 0, "\(out)")
+            let items = try await client.api(ScheduledJob.self, namespace: ns).list().items
+            #expect(items.count >= 5)
+            for sj in items {
+                #expect(sj.spec.concurrencyPolicy != nil, "no default on \(sj.metadata.name ?? "")")
+                #expect(sj.spec.successfulRunsHistoryLimit != nil && sj.spec.timeZone != nil, "no defaults on \(sj.metadata.name ?? "")")
+                if case .failure(let problem) = sj.spec.validated() { Issue.record("example \(sj.metadata.name ?? "") is invalid: \(problem)") }
+            }
+            let (gs, table) = try kubectl(plane, ["get", "sj", "-n", ns])
+            #expect(gs == 0)
+            for column in ["SCHEDULE", "SUSPEND", "ACTIVE", "PHASE", "LAST SCHEDULE", "NEXT", "AGE"] { #expect(table.contains(column), "\(table)") }
+        }
+    }
+
+    @Test func theSchemaRejectsValuesTheOperatorCouldNotUse() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await plane.withNamespace("schema") { client, ns in
+            let api = client.api(ScheduledJob.self, namespace: ns)
+            let template = JobTemplate(spec: ["template": ["spec": ["containers": []]]])
+            for bad in [
+                ScheduledJobSpec(schedule: "@daily", concurrencyPolicy: "Sometimes", jobTemplate: template),
+                ScheduledJobSpec(schedule: "@daily", successfulRunsHistoryLimit: -1, jobTemplate: template),
+            ] {
+                await #expect { _ = try await api.create(ScheduledJob(metadata: ObjectMeta(name: "bad"), spec: bad)) } throws: {
+                    ($0 as? KubernetesError)?.reason == .invalid
+                }
+            }
+        }
+    }
+}
