@@ -15,11 +15,12 @@ assets:
 ## The whole suite from a fresh machine: assets, a real control plane, every test.
 test: assets
 	swift build --build-tests
-	bash scripts/control-plane.sh run -- swift test --skip-build
+	bash scripts/control-plane.sh run -- swift test --skip-build --disable-xctest
 
-## Runs sked against a local control plane with the examples applied.
+## Builds sked and runs it against a local control plane with the examples applied (Ctrl-C stops).
 demo: assets
-	bash scripts/demo.sh
+	swift build --product sked
+	SKED_BIN=.build/debug/sked bash scripts/demo.sh
 
 clean:
 	rm -rf .build

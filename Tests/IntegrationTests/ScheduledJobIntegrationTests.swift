@@ -27,6 +27,8 @@ import Testing
                     #expect(owner.blockOwnerDeletion == true)
                     #expect(job.spec?["template"]?["spec"]?["containers"]?.arrayValue?.first?["image"] == "busybox:1.36")
                 }
+                // The status is written right after each Job is created: wait for it to catch up.
+                #expect(try await eventually { (try await f.scheduledJobs.get("ticker").status?.activeRuns ?? 0) >= 2 })
                 let status = try #require(try await f.scheduledJobs.get("ticker").status)
                 #expect(status.phase == "Running")
                 #expect(status.lastScheduleTime != nil)
