@@ -2,93 +2,135 @@ import ArgumentParser
 import Foundation
 import K8sClient
 import Logging
+import Metrics
+import Prometheus
 import Reconcilers
+import ServiceLifecycle
 
 /// `sked operator`: run the controller.
 struct OperatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "operator", abstract: "Run the ScheduledJob controller.")
+    static let configuration = CommandConfiguration(
+        commandName: "operator", abstract: "Run the ScheduledJob controller.",
+        discussion: "Every option can also be set with the environment variable shown; a flag wins over its variable.")
 
-    @Option(help: "Path to a kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config).")
+    @Option(help: "Path to a kubeconfig (env SKED_KUBECONFIG; default: $KUBECONFIG, in-cluster, ~/.kube/config).")
     var kubeconfig: String?
-
-    @Option(help: "kubeconfig context to use.")
+    @Option(help: "kubeconfig context to use (env SKED_CONTEXT).")
     var context: String?
-
-    @Option(help: "Only watch this namespace (default: all namespaces; env SKED_NAMESPACE).")
-    var namespace: String?
-
-    @Option(help: "Concurrent reconcile workers (env SKED_WORKERS).")
+    @Option(help: "Only watch these namespaces; repeat or comma-separate (env SKED_NAMESPACE; default: all namespaces).")
+    var namespace: [String] = []
+    @Option(help: "Concurrent reconcile workers (env SKED_WORKERS; default 8).")
     var workers: Int?
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, warning or error (env LOG_LEVEL).")
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, warning or error (env SKED_LOG_LEVEL or LOG_LEVEL; default info).")
     var logLevel: String?
+    @Option(name: .customLong("log-format"), help: "json or text (env SKED_LOG_FORMAT; default json).")
+    var logFormat: String?
+    @Option(name: .customLong("leader-elect"), help: "Use a Lease so only one replica reconciles: true or false (env SKED_LEADER_ELECT; default true).")
+    var leaderElect: Bool?
+    @Option(name: .customLong("leader-election-namespace"), help: "Namespace of the Lease (env SKED_LEADER_ELECTION_NAMESPACE or POD_NAMESPACE; default: the kubeconfig's or pod's namespace).")
+    var leaderElectionNamespace: String?
+    @Option(name: .customLong("leader-election-id"), help: "Name of the Lease (env SKED_LEADER_ELECTION_ID; default sked-operator).")
+    var leaderElectionID: String?
+    @Option(name: .customLong("leader-election-lease-duration"), help: "Lease duration (env SKED_LEADER_ELECTION_LEASE_DURATION; default 15s).")
+    var leaseDuration: String?
+    @Option(name: .customLong("leader-election-renew-deadline"), help: "Renew deadline (env SKED_LEADER_ELECTION_RENEW_DEADLINE; default 10s).")
+    var renewDeadline: String?
+    @Option(name: .customLong("leader-election-retry-period"), help: "Retry period (env SKED_LEADER_ELECTION_RETRY_PERIOD; default 2s).")
+    var retryPeriod: String?
+    @Option(name: .customLong("metrics-bind-address"), help: "Address of /metrics, 0 disables (env SKED_METRICS_BIND_ADDRESS; default :8080).")
+    var metricsBindAddress: String?
+    @Option(name: .customLong("health-probe-bind-address"), help: "Address of /healthz and /readyz, 0 disables (env SKED_HEALTH_PROBE_BIND_ADDRESS; default :8081).")
+    var healthProbeBindAddress: String?
+    @Option(name: .customLong("graceful-shutdown-timeout"), help: "How long SIGTERM waits for in-flight reconciles (env SKED_GRACEFUL_SHUTDOWN_TIMEOUT; default 30s).")
+    var gracefulShutdownTimeout: String?
+    @Option(name: .customLong("kube-api-qps"), help: "Client-side request rate limit (env SKED_KUBE_API_QPS; default 1000).")
+    var kubeAPIQPS: Double?
+    @Option(name: .customLong("kube-api-burst"), help: "Client-side burst (env SKED_KUBE_API_BURST; default 2000).")
+    var kubeAPIBurst: Int?
+    @Option(name: .customLong("default-time-zone"), help: "Time zone for ScheduledJobs that set none (env SKED_DEFAULT_TIME_ZONE; default UTC).")
+    var defaultTimeZone: String?
+
+    var flags: OperatorSettings.Flags {
+        OperatorSettings.Flags(
+            kubeconfig: kubeconfig, context: context, namespace: namespace, workers: workers, logLevel: logLevel, logFormat: logFormat,
+            leaderElect: leaderElect, leaderElectionNamespace: leaderElectionNamespace, leaderElectionID: leaderElectionID,
+            leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
+            healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
+            kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone)
+    }
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let levelName = (logLevel ?? env["LOG_LEVEL"] ?? "info").lowercased()
-        guard let level = Logger.Level(rawValue: levelName) else {
-            throw fail("--log-level \"\(levelName)\" is not one of trace, debug, info, warning, error")
+        let settings: OperatorSettings
+        do { settings = try OperatorSettings.resolve(flags, environment: ProcessInfo.processInfo.environment) } catch { throw fail("\(error)") }
+        var clientConfiguration: ClientConfiguration
+        do { clientConfiguration = try ClientConfiguration.load(kubeconfig: settings.kubeconfig, context: settings.context) } catch { throw fail("\(error)") }
+        clientConfiguration.qps = settings.kubeAPIQPS
+        clientConfiguration.burst = settings.kubeAPIBurst
+        if settings.leaderElect {
+            do {
+                try LeaderElectionConfiguration(
+                    leaseName: settings.leaderElectionID, namespace: settings.leaderElectionNamespace ?? clientConfiguration.namespace,
+                    leaseDuration: settings.leaseDuration, renewDeadline: settings.renewDeadline, retryPeriod: settings.retryPeriod
+                ).validate()
+            } catch { throw fail("\(error)") }
         }
-        let workerCount = workers ?? env["SKED_WORKERS"].flatMap(Int.init) ?? 8
-        guard workerCount >= 1 else { throw fail("--workers must be at least 1") }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "sked")
-        let configuration: ClientConfiguration
-        do {
-            configuration = try ClientConfiguration.load(kubeconfig: kubeconfig, context: context)
-        } catch {
-            throw fail("\(error)")
-        }
-        let ns = namespace ?? env["SKED_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
-        logger.info("starting sked \(SkedVersion.current)", metadata: ["cluster": "\(configuration)", "namespace": "\(ns ?? "(all)")", "workers": "\(workerCount)"])
 
-        let transport = try AsyncHTTPClientTransport(configuration: configuration)
-        let client = KubernetesClient(configuration: configuration, transport: transport, logger: logger)
-        let controller = ScheduledJobController(client: client, namespace: ns, workers: workerCount, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await controller.run { logger.info("ready") }
-                } catch is CancellationError {
-                } catch {
-                    logger.error("controller stopped", metadata: ["error": "\(error)"])
-                }
+        LoggingSystem.bootstrap { label in
+            switch settings.logFormat {
+            case .json: return JSONLogHandler(label: label, level: settings.logLevel)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = settings.logLevel
+                return handler
             }
-            group.addTask {
-                let signal = await ShutdownSignal.wait()
-                logger.info("shutting down", metadata: ["signal": "\(signal)"])
-            }
-            await group.next()
-            group.cancelAll()
+        }
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let latencyBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60].map { .milliseconds(Int64($0 * 1000)) }
+        factory.defaultDurationHistogramBuckets = latencyBuckets
+        MetricsSystem.bootstrap(factory)
+        Gauge(label: "sked_build_info", dimensions: [("version", BuildInfo.version), ("commit", BuildInfo.commit), ("swift", BuildInfo.swiftVersion)]).record(1)
+
+        let logger = Logger(label: "sked")
+        logger.info("starting sked", metadata: [
+            "version": "\(BuildInfo.version)", "cluster": "\(clientConfiguration)",
+            "namespaces": "\(settings.namespaces.isEmpty ? "(all)" : settings.namespaces.joined(separator: ","))",
+            "workers": "\(settings.workers)", "leaderElect": "\(settings.leaderElect)",
+        ])
+
+        let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
+        var client = KubernetesClient(configuration: clientConfiguration, transport: transport, logger: logger)
+        client.onResponse = { verb, code in
+            Counter(label: "sked_kube_requests_total", dimensions: [("verb", verb), ("code", String(code))]).increment()
+        }
+        let readiness = Readiness()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: OperatorService(settings: settings, client: client, readiness: readiness, logger: logger),
+                  successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        var httpLogger = logger
+        httpLogger.logLevel = .warning
+        if let address = settings.metricsAddress {
+            services.append(.init(service: HTTPEndpoints.metricsApplication(address: address, registry: registry, logger: httpLogger)))
+        }
+        if let address = settings.healthAddress {
+            services.append(.init(service: HTTPEndpoints.healthApplication(address: address, readiness: readiness, logger: httpLogger)))
+        }
+        var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        config.maximumGracefulShutdownDuration = settings.gracefulShutdownTimeout
+        // libdispatch's signal sources on Linux see the signal only if its default action
+        // (terminate) is disabled; the ServiceGroup then turns it into a graceful shutdown.
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let group = ServiceGroup(configuration: config)
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            try? await transport.shutdown()
+            throw ExitCode(1)
         }
         try? await transport.shutdown()
         logger.info("stopped")
-    }
-}
-
-/// Waits for SIGTERM or SIGINT.
-enum ShutdownSignal {
-    static func wait() async -> String {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
-        var sources: [DispatchSourceSignal] = []
-        for (sig, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { continuation.yield(name) }
-            source.resume()
-            sources.append(source)
-        }
-        let got = await withTaskCancellationHandler {
-            var it = stream.makeAsyncIterator()
-            return await it.next() ?? "cancelled"
-        } onCancel: {
-            continuation.finish()
-        }
-        sources.forEach { $0.cancel() }
-        return got
     }
 }

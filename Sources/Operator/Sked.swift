@@ -11,12 +11,23 @@ struct Sked: AsyncParsableCommand {
 }
 
 enum SkedVersion {
-    static let current = "0.1.0"
+    static let current = BuildInfo.version
 }
 
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
-    func run() { print("sked \(SkedVersion.current)") }
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version, git commit, build date and Swift version.")
+
+    @Flag(help: "Print JSON for machines.")
+    var json = false
+
+    func run() { print(Self.render(json: json)) }
+
+    static func render(json: Bool) -> String {
+        if json {
+            return #"{"version":"\#(BuildInfo.version)","commit":"\#(BuildInfo.commit)","buildDate":"\#(BuildInfo.buildDate)","swiftVersion":"\#(BuildInfo.swiftVersion)"}"#
+        }
+        return "sked \(BuildInfo.version) (commit \(BuildInfo.commit), built \(BuildInfo.buildDate), Swift \(BuildInfo.swiftVersion))"
+    }
 }
 
 /// Prints one readable line to stderr and exits with status 2: the contract for bad input.

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 /// What a reconcile wants to happen next (kube-rs' `Action`, controller-runtime's `Result`).
 public enum ReconcileAction: Sendable, Hashable {
@@ -15,10 +16,13 @@ public struct Controller<Key: Hashable & Sendable>: Sendable {
     public let queue: WorkQueue<Key>
     public let workers: Int
     public let logger: Logger
+    /// Names this controller's metrics (`sked_workqueue_depth{name=…}` and friends).
+    public let name: String
 
-    public init(queue: WorkQueue<Key>, workers: Int, logger: Logger = Logger(label: "sked.controller")) {
+    public init(queue: WorkQueue<Key>, workers: Int, name: String = "controller", logger: Logger = Logger(label: "sked.controller")) {
         self.queue = queue
         self.workers = max(1, workers)
+        self.name = name
         self.logger = logger
     }
 
@@ -41,6 +45,9 @@ public struct Controller<Key: Hashable & Sendable>: Sendable {
     }
 
     func process(_ key: Key, _ reconcile: @Sendable (Key) async throws -> ReconcileAction) async {
+        let dimensions = [("controller", name)]
+        Gauge(label: "sked_workqueue_depth", dimensions: dimensions).record(await queue.depth)
+        let start = ContinuousClock.now
         do {
             let action = try await reconcile(key)
             await queue.forget(key)
@@ -48,8 +55,11 @@ public struct Controller<Key: Hashable & Sendable>: Sendable {
         } catch {
             let retries = await queue.numRequeues(key)
             logger.warning("reconcile failed, retrying with backoff", metadata: ["key": "\(key)", "error": "\(error)", "retries": "\(retries)"])
+            Counter(label: "sked_reconcile_errors_total", dimensions: dimensions).increment()
+            Counter(label: "sked_workqueue_retries_total", dimensions: dimensions).increment()
             await queue.addRateLimited(key)
         }
+        Timer(label: "sked_reconcile_duration_seconds", dimensions: dimensions).record(duration: start.duration(to: .now))
         await queue.done(key)
     }
 }

@@ -1,81 +1,130 @@
 import Foundation
 import K8sClient
 import Logging
+import Synchronization
 
-/// Wires the pieces for ScheduledJobs: an informer on ScheduledJobs, an informer on their
-/// Jobs, a work queue fed by both, and workers that reconcile. Each ScheduledJob is requeued
-/// exactly for its next tick; there is no polling loop.
-public struct ScheduledJobController: Sendable {
-    public let client: KubernetesClient
-    /// nil: all namespaces.
-    public let namespace: String?
-    public let workers: Int
-    public let logger: Logger
-    public let now: @Sendable () -> Date
-
-    public init(client: KubernetesClient, namespace: String?, workers: Int = 4, logger: Logger = Logger(label: "sked"), now: @escaping @Sendable () -> Date = Date.init) {
-        self.client = client
-        self.namespace = namespace
-        self.workers = workers
-        self.logger = logger
-        self.now = now
+/// Wires the pieces for ScheduledJobs: informers on ScheduledJobs and on their Jobs (one
+/// pair per watched namespace, or one pair for all namespaces), a work queue fed by both,
+/// and workers that reconcile. Each ScheduledJob is requeued exactly for its next tick;
+/// there is no polling loop.
+public final class ScheduledJobController: Sendable {
+    public struct Configuration: Sendable {
+        /// Empty: all namespaces.
+        public var namespaces: [String]
+        public var workers: Int
+        public var defaultTimeZone: String
+        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC") {
+            self.namespaces = namespaces
+            self.workers = workers
+            self.defaultTimeZone = defaultTimeZone
+        }
     }
 
-    /// Runs until cancelled. `onSynced` is called once both caches are filled.
-    public func run(onSynced: @escaping @Sendable () -> Void = {}) async throws {
-        var sjWatch = WatcherConfiguration()
-        sjWatch.logger = logger
-        let scheduledJobs = Informer(api: client.api(ScheduledJob.self, namespace: namespace), configuration: sjWatch)
-        var jobWatch = WatcherConfiguration(labelSelector: JobTarget.Label.scheduledJob)
-        jobWatch.logger = logger
-        let jobs = Informer(
-            api: client.api(Job.self, namespace: namespace), configuration: jobWatch,
-            indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
-        let queue = WorkQueue<ObjectKey>()
-        let statusWriter = CachedStatusWriter(client: client, store: scheduledJobs.store)
-        let reconciler = ScheduledJobReconciler(
-            target: JobTarget(client: client, store: jobs.store),
-            events: KubernetesEventRecorder(client: client, logger: logger, now: now),
-            statusWriter: statusWriter, now: now, logger: logger)
-        let controller = Controller(queue: queue, workers: workers, logger: logger)
+    /// The caches of one watched scope.
+    struct Scope: Sendable {
+        let scheduledJobs: Informer<ScheduledJob>
+        let jobs: Informer<Job>
+        let reconciler: ScheduledJobReconciler
+    }
 
+    public let client: KubernetesClient
+    public let configuration: Configuration
+    public let logger: Logger
+    /// Shut down to drain: in-flight reconciles finish, nothing new starts.
+    public let queue = WorkQueue<ObjectKey>()
+    private let scopes: [String: Scope]
+    private let synced = Mutex(false)
+
+    public init(client: KubernetesClient, configuration: Configuration, logger: Logger = Logger(label: "sked"), now: @escaping @Sendable () -> Date = Date.init) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+        let events = KubernetesEventRecorder(client: client, logger: logger, now: now)
+        var scopes: [String: Scope] = [:]
+        for ns in configuration.namespaces.isEmpty ? [""] : configuration.namespaces {
+            let namespace: String? = ns.isEmpty ? nil : ns
+            var sjWatch = WatcherConfiguration()
+            sjWatch.logger = logger
+            let sjInformer = Informer(api: client.api(ScheduledJob.self, namespace: namespace), configuration: sjWatch)
+            var jobWatch = WatcherConfiguration(labelSelector: JobTarget.Label.scheduledJob)
+            jobWatch.logger = logger
+            let jobInformer = Informer(
+                api: client.api(Job.self, namespace: namespace), configuration: jobWatch,
+                indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
+            let reconciler = ScheduledJobReconciler(
+                target: JobTarget(client: client, store: jobInformer.store), events: events,
+                statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
+                defaultTimeZone: configuration.defaultTimeZone, logger: logger)
+            scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler)
+        }
+        self.scopes = scopes
+    }
+
+    public convenience init(client: KubernetesClient, namespace: String?, workers: Int = 4, logger: Logger = Logger(label: "sked"), now: @escaping @Sendable () -> Date = Date.init) {
+        self.init(client: client, configuration: Configuration(namespaces: namespace.map { [$0] } ?? [], workers: workers), logger: logger, now: now)
+    }
+
+    /// True once every cache has been filled (readiness).
+    public var hasSynced: Bool { synced.withLock { $0 } }
+
+    private func scope(for namespace: String?) -> Scope? { scopes[namespace ?? ""] ?? scopes[""] }
+
+    /// Runs until cancelled or until `queue` is shut down (graceful drain). `onSynced` is
+    /// called once all caches are filled.
+    public func run(onSynced: @escaping @Sendable () -> Void = {}) async throws {
+        let controller = Controller(queue: queue, workers: configuration.workers, name: "scheduledjob", logger: logger)
+        let queue = self.queue
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await scheduledJobs.run { note in
-                    switch note {
-                    case .added(let sj), .deleted(let sj): await queue.add(sj.key)
-                    case .updated(let old, let new):
-                        // Our own status writes come back as updates; only spec or metadata changes need a look.
-                        if old.spec != new.spec || old.metadata.annotations != new.metadata.annotations
-                            || old.metadata.deletionTimestamp != new.metadata.deletionTimestamp || old.metadata.uid != new.metadata.uid
-                            || old.status == nil {
-                            await queue.add(new.key)
+            for scope in scopes.values {
+                group.addTask {
+                    try await scope.scheduledJobs.run { note in
+                        switch note {
+                        case .added(let sj), .deleted(let sj): await queue.add(sj.key)
+                        case .updated(let old, let new):
+                            // Our own status writes come back as updates; only spec or metadata changes need a look.
+                            if old.spec != new.spec || old.metadata.annotations != new.metadata.annotations
+                                || old.metadata.deletionTimestamp != new.metadata.deletionTimestamp || old.metadata.uid != new.metadata.uid
+                                || old.status == nil {
+                                await queue.add(new.key)
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    try await scope.jobs.run { note in
+                        let job: Job
+                        switch note {
+                        case .added(let j), .deleted(let j): job = j
+                        case .updated(_, let j): job = j
+                        }
+                        if let owner = job.metadata.controllerReference, owner.kind == ScheduledJob.resource.kind {
+                            await queue.add(ObjectKey(namespace: job.metadata.namespace, name: owner.name))
                         }
                     }
                 }
             }
-            group.addTask {
-                try await jobs.run { note in
-                    let job: Job
-                    switch note {
-                    case .added(let j), .deleted(let j): job = j
-                    case .updated(_, let j): job = j
-                    }
-                    if let owner = job.metadata.controllerReference, owner.kind == ScheduledJob.resource.kind {
-                        await queue.add(ObjectKey(namespace: job.metadata.namespace, name: owner.name))
-                    }
+            group.addTask { [self] in
+                for scope in scopes.values {
+                    try await scope.scheduledJobs.waitUntilSynced()
+                    try await scope.jobs.waitUntilSynced()
                 }
-            }
-            group.addTask {
-                try await scheduledJobs.waitUntilSynced()
-                try await jobs.waitUntilSynced()
-                logger.info("caches synced", metadata: ["scheduledJobs": "\(scheduledJobs.store.count)", "jobs": "\(jobs.store.count)"])
+                synced.withLock { $0 = true }
+                logger.info("caches synced", metadata: [
+                    "scheduledJobs": "\(scopes.values.map(\.scheduledJobs.store.count).reduce(0, +))",
+                    "jobs": "\(scopes.values.map(\.jobs.store.count).reduce(0, +))",
+                ])
                 onSynced()
-                await controller.run { key in
-                    guard let sj = scheduledJobs.store.get(key) else { return .awaitChange }
-                    return try await reconciler.reconcile(sj)
+                await controller.run { [self] key in
+                    guard let scope = scope(for: key.namespace), let sj = scope.scheduledJobs.store.get(key) else { return .awaitChange }
+                    var log = logger
+                    log[metadataKey: "namespace"] = "\(key.namespace ?? "")"
+                    log[metadataKey: "name"] = "\(key.name)"
+                    log[metadataKey: "reconcileID"] = "\(UUID().uuidString.prefix(8).lowercased())"
+                    return try await scope.reconciler.with(logger: log).reconcile(sj)
                 }
             }
+            // The controller task ends on a drain (queue shut down); informers never end by
+            // themselves. Whichever ends first ends the rest.
             try await group.next()
             group.cancelAll()
         }

@@ -1,6 +1,7 @@
 import Foundation
 import K8sClient
 import Logging
+import Metrics
 
 /// Writes a ScheduledJob's status (the `status` subresource in production, a fake in tests).
 public protocol StatusWriter: Sendable {
@@ -16,13 +17,20 @@ public struct ScheduledJobReconciler: Sendable {
     public let statusWriter: any StatusWriter
     public let now: @Sendable () -> Date
     public let logger: Logger
+    public let defaultTimeZone: String
 
-    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.reconciler")) {
+    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", logger: Logger = Logger(label: "sked.reconciler")) {
+        self.defaultTimeZone = defaultTimeZone
         self.target = target
         self.events = events
         self.statusWriter = statusWriter
         self.now = now
         self.logger = logger
+    }
+
+    /// The same reconciler logging with `logger` (per-reconcile metadata such as a reconcile id).
+    public func with(logger: Logger) -> ScheduledJobReconciler {
+        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, logger: logger)
     }
 
     public func reconcile(_ sj: ScheduledJob) async throws -> ReconcileAction {
@@ -31,9 +39,9 @@ public struct ScheduledJobReconciler: Sendable {
         log[metadataKey: "name"] = "\(sj.metadata.name ?? "")"
         if sj.metadata.deletionTimestamp != nil { return .awaitChange }
 
-        let plan = SchedulePlanner.plan(sj, runs: await withFailureDetails(target.observedRuns(of: sj), of: sj), now: now())
+        let plan = SchedulePlanner.plan(sj, runs: await withFailureDetails(target.observedRuns(of: sj), of: sj), now: now(), defaultTimeZone: defaultTimeZone)
         var status = plan.status
-        let spec = try? sj.spec.validated().get()
+        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone).get()
         for step in plan.steps {
             switch step {
             case .startRun(let request):
@@ -43,6 +51,7 @@ public struct ScheduledJobReconciler: Sendable {
                     switch outcome {
                     case .created(let uid):
                         setUID(uid, of: request.name, in: &status)
+                        RunMetrics.started(sj, target: "job", trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
                         log.info("started run", metadata: ["run": "\(request.name)", "trigger": "\(request.trigger.rawValue)", "scheduledTime": "\(RFC3339.format(request.scheduledTime))"])
                         await events.record(EventNote(.normal, "RunStarted", "Started run \(request.name) (\(request.trigger.rawValue), scheduled \(RFC3339.format(request.scheduledTime)))"), on: sj)
                     case .alreadyExisted(let uid):
@@ -71,6 +80,7 @@ public struct ScheduledJobReconciler: Sendable {
             }
         }
 
+        RunMetrics.recorded(sj, before: sj.status, after: status, target: "job")
         if status != sj.status {
             var updated = sj
             updated.status = status

@@ -6,8 +6,9 @@ import K8sClient
 /// reconciler gathers the inputs, executes the steps and writes the planned status.
 /// Level-triggered: it looks at the runs as they are now, not at the event that woke it.
 public enum SchedulePlanner {
-    public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date) -> Plan {
-        var p = Planning(sj: sj, runs: runs, now: now)
+    /// `defaultTimeZone` applies when the spec names none (the operator's `--default-time-zone`).
+    public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String = "UTC") -> Plan {
+        var p = Planning(sj: sj, runs: runs, now: now, defaultTimeZone: defaultTimeZone)
         p.run()
         return p.result()
     }
@@ -27,7 +28,7 @@ private struct Planning {
     var problem: SpecProblem?
     var spec: ValidatedSpec?
 
-    init(sj: ScheduledJob, runs: [ObservedRun], now: Date) {
+    init(sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String) {
         self.sj = sj
         self.now = now
         self.name = sj.metadata.name ?? ""
@@ -36,7 +37,7 @@ private struct Planning {
         self.finished = runs.filter { !$0.isActive }
         self.history = status.history ?? []
         self.pendingRetries = status.pendingRetries ?? []
-        switch sj.spec.validated() {
+        switch sj.spec.validated(defaultTimeZone: defaultTimeZone) {
         case .success(let s): spec = s
         case .failure(let e): problem = e
         }

@@ -40,7 +40,7 @@ public struct SpecProblem: Error, Sendable, Hashable, CustomStringConvertible {
 extension ScheduledJobSpec {
     /// Checks everything the API server's schema cannot (cron syntax, zone names, one target)
     /// and applies defaults.
-    public func validated() -> Result<ValidatedSpec, SpecProblem> {
+    public func validated(defaultTimeZone: String = "UTC") -> Result<ValidatedSpec, SpecProblem> {
         let targets = (jobTemplate != nil ? 1 : 0) + (flinkJob != nil ? 1 : 0)
         if targets == 0 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (none is set)")) }
         if targets > 1 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (both are set)")) }
@@ -53,7 +53,7 @@ extension ScheduledJobSpec {
                 return .failure(.invalidSchedule("spec.schedule: \(error)"))
             }
         }
-        let zoneName = (timeZone?.isEmpty ?? true) ? "UTC" : timeZone!
+        let zoneName = (timeZone?.isEmpty ?? true) ? defaultTimeZone : timeZone!
         guard let zone = TimeZone(identifier: zoneName) else {
             return .failure(.invalidTimeZone("spec.timeZone: unknown time zone \"\(zoneName)\" (use an IANA name such as Europe/Berlin)"))
         }

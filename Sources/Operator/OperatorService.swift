@@ -1,0 +1,59 @@
+import Foundation
+import K8sClient
+import Logging
+import Metrics
+import Reconcilers
+import ServiceLifecycle
+
+/// The reconciling part of `sked operator` as a lifecycle service: with leader election it
+/// campaigns and runs the controller only while leading; on graceful shutdown the controller
+/// drains (in-flight reconciles finish, nothing new starts) and the lease is released.
+struct OperatorService: Service {
+    let settings: OperatorSettings
+    let client: KubernetesClient
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        readiness.set(leaderElection: settings.leaderElect)
+        guard settings.leaderElect else {
+            try await runController()
+            return
+        }
+        let namespace = settings.leaderElectionNamespace ?? client.configuration.namespace
+        let elector = try LeaderElector(
+            client: client,
+            configuration: LeaderElectionConfiguration(
+                leaseName: settings.leaderElectionID, namespace: namespace,
+                leaseDuration: settings.leaseDuration, renewDeadline: settings.renewDeadline, retryPeriod: settings.retryPeriod),
+            logger: logger,
+            onChange: { [readiness] leading in
+                readiness.set(leader: leading)
+                Gauge(label: "sked_leader").record(leading ? 1 : 0)
+            })
+        Gauge(label: "sked_leader").record(0)
+        logger.info("campaigning for leadership", metadata: ["lease": "\(namespace)/\(settings.leaderElectionID)", "identity": "\(elector.configuration.identity)"])
+        try await withGracefulShutdownHandler {
+            try await elector.run { try await runController() }
+        } onGracefulShutdown: {
+            elector.resign()
+        }
+    }
+
+    private func runController() async throws {
+        let controller = ScheduledJobController(
+            client: client,
+            configuration: .init(namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone),
+            logger: logger)
+        defer { readiness.set(synced: false) }
+        try await withGracefulShutdownHandler {
+            try await controller.run { [readiness, logger] in
+                readiness.set(synced: true)
+                logger.info("ready")
+            }
+        } onGracefulShutdown: { [logger] in
+            logger.info("draining: finishing in-flight reconciles")
+            Task { await controller.queue.shutDown() }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import Reconcilers
+
+/// The operator's resolved configuration: flags win over `SKED_…` environment variables,
+/// which win over defaults. Resolving is a pure function so it is unit-tested.
+struct OperatorSettings: Sendable, Equatable {
+    enum LogFormat: String, Sendable { case json, text }
+
+    var kubeconfig: String?
+    var context: String?
+    /// Empty: all namespaces.
+    var namespaces: [String]
+    var workers: Int
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var leaderElect: Bool
+    var leaderElectionNamespace: String?
+    var leaderElectionID: String
+    var leaseDuration: Duration
+    var renewDeadline: Duration
+    var retryPeriod: Duration
+    /// nil: disabled ("0").
+    var metricsAddress: BindAddress?
+    var healthAddress: BindAddress?
+    var gracefulShutdownTimeout: Duration
+    var kubeAPIQPS: Double
+    var kubeAPIBurst: Int
+    var defaultTimeZone: String
+
+    struct BindAddress: Sendable, Equatable, CustomStringConvertible {
+        var host: String
+        var port: Int
+        var description: String { "\(host):\(port)" }
+
+        /// `:8080` (all interfaces), `127.0.0.1:8080`, or `0` to disable.
+        static func parse(_ text: String, flag: String) throws -> BindAddress? {
+            if text == "0" || text.isEmpty { return nil }
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+                throw SettingsError("\(flag) \"\(text)\" is not an address like :8080 or 127.0.0.1:8080 (0 disables it)")
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            return BindAddress(host: host.isEmpty ? "0.0.0.0" : host, port: port)
+        }
+    }
+
+    struct SettingsError: Error, CustomStringConvertible, Equatable {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Raw values as given on the command line (nil when not given).
+    struct Flags: Sendable {
+        var kubeconfig: String?
+        var context: String?
+        var namespace: [String] = []
+        var workers: Int?
+        var logLevel: String?
+        var logFormat: String?
+        var leaderElect: Bool?
+        var leaderElectionNamespace: String?
+        var leaderElectionID: String?
+        var leaseDuration: String?
+        var renewDeadline: String?
+        var retryPeriod: String?
+        var metricsBindAddress: String?
+        var healthProbeBindAddress: String?
+        var gracefulShutdownTimeout: String?
+        var kubeAPIQPS: Double?
+        var kubeAPIBurst: Int?
+        var defaultTimeZone: String?
+    }
+
+    static func resolve(_ f: Flags, environment env: [String: String]) throws -> OperatorSettings {
+        func pick(_ flag: String?, _ keys: String...) -> String? {
+            if let flag { return flag }
+            for k in keys { if let v = env[k], !v.isEmpty { return v } }
+            return nil
+        }
+        func duration(_ text: String, _ flag: String) throws -> Duration {
+            do { return .nanoseconds(try GoDuration.parseNanoseconds(text)) } catch {
+                throw SettingsError("\(flag) \"\(text)\" is not a duration like 30s, 1m30s or 500ms")
+            }
+        }
+        func bool(_ text: String, _ flag: String) throws -> Bool {
+            switch text.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw SettingsError("\(flag) \"\(text)\" is not true or false")
+            }
+        }
+        func int(_ text: String, _ flag: String) throws -> Int {
+            guard let v = Int(text) else { throw SettingsError("\(flag) \"\(text)\" is not a whole number") }
+            return v
+        }
+
+        let namespaceText = f.namespace.isEmpty ? (env["SKED_NAMESPACE"].map { [$0] } ?? []) : f.namespace
+        let namespaces = namespaceText.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let workers = try f.workers ?? env["SKED_WORKERS"].map { try int($0, "SKED_WORKERS") } ?? 8
+        guard (1...1000).contains(workers) else { throw SettingsError("--workers must be between 1 and 1000, got \(workers)") }
+
+        let levelText = (pick(f.logLevel, "SKED_LOG_LEVEL", "LOG_LEVEL") ?? "info").lowercased()
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw SettingsError("--log-level \"\(levelText)\" is not one of trace, debug, info, warning, error")
+        }
+        let formatText = (pick(f.logFormat, "SKED_LOG_FORMAT") ?? "json").lowercased()
+        guard let format = LogFormat(rawValue: formatText) else { throw SettingsError("--log-format \"\(formatText)\" is not json or text") }
+
+        let leaderElect = try f.leaderElect ?? env["SKED_LEADER_ELECT"].map { try bool($0, "SKED_LEADER_ELECT") } ?? true
+        let lease = try duration(pick(f.leaseDuration, "SKED_LEADER_ELECTION_LEASE_DURATION") ?? "15s", "--leader-election-lease-duration")
+        let renew = try duration(pick(f.renewDeadline, "SKED_LEADER_ELECTION_RENEW_DEADLINE") ?? "10s", "--leader-election-renew-deadline")
+        let retry = try duration(pick(f.retryPeriod, "SKED_LEADER_ELECTION_RETRY_PERIOD") ?? "2s", "--leader-election-retry-period")
+        let grace = try duration(pick(f.gracefulShutdownTimeout, "SKED_GRACEFUL_SHUTDOWN_TIMEOUT") ?? "30s", "--graceful-shutdown-timeout")
+
+        let qps = try f.kubeAPIQPS ?? env["SKED_KUBE_API_QPS"].map { text in
+            guard let v = Double(text) else { throw SettingsError("SKED_KUBE_API_QPS \"\(text)\" is not a number") }
+            return v
+        } ?? 1000
+        let burst = try f.kubeAPIBurst ?? env["SKED_KUBE_API_BURST"].map { try int($0, "SKED_KUBE_API_BURST") } ?? 2000
+        guard qps > 0, burst > 0 else { throw SettingsError("--kube-api-qps and --kube-api-burst must be positive") }
+
+        let zone = pick(f.defaultTimeZone, "SKED_DEFAULT_TIME_ZONE") ?? "UTC"
+        guard TimeZone(identifier: zone) != nil else {
+            throw SettingsError("--default-time-zone \"\(zone)\" is not a known IANA time zone")
+        }
+
+        var settings = OperatorSettings(
+            kubeconfig: pick(f.kubeconfig, "SKED_KUBECONFIG"), context: pick(f.context, "SKED_CONTEXT"), namespaces: namespaces,
+            workers: workers, logLevel: level, logFormat: format, leaderElect: leaderElect,
+            leaderElectionNamespace: pick(f.leaderElectionNamespace, "SKED_LEADER_ELECTION_NAMESPACE", "POD_NAMESPACE"),
+            leaderElectionID: pick(f.leaderElectionID, "SKED_LEADER_ELECTION_ID") ?? "sked-operator",
+            leaseDuration: lease, renewDeadline: renew, retryPeriod: retry,
+            metricsAddress: try BindAddress.parse(pick(f.metricsBindAddress, "SKED_METRICS_BIND_ADDRESS") ?? ":8080", flag: "--metrics-bind-address"),
+            healthAddress: try BindAddress.parse(pick(f.healthProbeBindAddress, "SKED_HEALTH_PROBE_BIND_ADDRESS") ?? ":8081", flag: "--health-probe-bind-address"),
+            gracefulShutdownTimeout: grace, kubeAPIQPS: qps, kubeAPIBurst: burst, defaultTimeZone: zone)
+        if settings.leaderElectionID.isEmpty { settings.leaderElectionID = "sked-operator" }
+        return settings
+    }
+}
