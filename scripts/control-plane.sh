@@ -76,7 +76,7 @@ operatortoken,system:serviceaccount:sked-system:sked,sked-uid,"system:serviceacc
 TOK
   etcd --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$pe" --advertise-client-urls "http://127.0.0.1:$pe" \
     --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-    --initial-cluster "default=http://127.0.0.1:$pp" --log-level warn >"$dir/logs/etcd.log" 2>&1 &
+    --initial-cluster "default=http://127.0.0.1:$pp" --log-level warn </dev/null >"$dir/logs/etcd.log" 2>&1 &
   echo "$! etcd" >> "$dir/pids"
   "$bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$pe" --secure-port="$pa" --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 --cert-dir="$dir/certs" --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
@@ -84,7 +84,7 @@ TOK
     --service-account-signing-key-file="$dir/sa.key" --service-cluster-ip-range=10.0.0.0/24 --insecure-port=0 \
     --allow-privileged=true --enable-admission-plugins=NamespaceLifecycle,ServiceAccount \
     --watch-cache-sizes=configmaps#0 \
-    >"$dir/logs/kube-apiserver.log" 2>&1 &
+    </dev/null >"$dir/logs/kube-apiserver.log" 2>&1 &
   echo "$! kube-apiserver" >> "$dir/pids"
   local server="https://127.0.0.1:$pa"
   local ok=0
@@ -103,7 +103,7 @@ TOK
   if [ "$controllers" != none ]; then
     "$bin/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --controllers="$controllers" --leader-elect=false \
       --secure-port=0 --port=0 --service-account-private-key-file="$dir/sa.key" --root-ca-file="$dir/certs/apiserver.crt" \
-      >"$dir/logs/kube-controller-manager.log" 2>&1 &
+      </dev/null >"$dir/logs/kube-controller-manager.log" 2>&1 &
     echo "$! kube-controller-manager" >> "$dir/pids"
   fi
   cat > "$dir/env" <<ENV

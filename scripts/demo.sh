@@ -44,7 +44,7 @@ cleanup() {
   if [ -n "$SKED_PID" ] && kill -0 "$SKED_PID" 2>/dev/null; then
     say "stopping the operator (pid $SKED_PID)"
     kill -TERM "$SKED_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SKED_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$SKED_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SKED_PID" 2>/dev/null || true
     wait "$SKED_PID" 2>/dev/null || true
   fi
@@ -72,9 +72,13 @@ export KUBECONFIG="$DIR/admin.kubeconfig"
 kubectl apply -f config/crd/sked.dev_scheduledjobs.yaml
 kubectl wait --for=condition=established --timeout=60s "crd/$CRD"
 
-# 4. The namespace and the operator.
+# 4. The namespace and the operator (metrics and health on free loopback ports, not :8080/:8081).
 kubectl create namespace "$NS"
-setsid "$SKED_BIN" operator --kubeconfig "$DIR/admin.kubeconfig" --namespace "$NS" >"$DIR/sked.log" 2>&1 &
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+METRICS="127.0.0.1:$(free_port)"; HEALTH="127.0.0.1:$(free_port)"
+setsid "$SKED_BIN" operator --kubeconfig "$DIR/admin.kubeconfig" --namespace "$NS" \
+  --metrics-bind-address "$METRICS" --health-probe-bind-address "$HEALTH" --log-format text \
+  >"$DIR/sked.log" 2>&1 &
 SKED_PID=$!
 sleep 1
 if ! kill -0 "$SKED_PID" 2>/dev/null; then
@@ -96,6 +100,7 @@ demo: sked is running against a local control plane. From another shell:
   kubectl get sj,jobs -n $NS
   kubectl describe sj every-10-seconds -n $NS
   tail -f $DIR/sked.log
+  curl -s http://$METRICS/metrics; curl -s http://$HEALTH/readyz
 demo: this control plane has no kubelet (and no Job controller): sked creates the Jobs,
       but they never run pods, so they stay active.
 demo: to use a real cluster instead:

@@ -8,7 +8,7 @@ first use into ~/.cache/sked/helm-sdkpy (or $SKED_HELM_SDKPY_DIR):
   python3 scripts/helm-check.py install --kubeconfig K --namespace NS --release R charts/sked \\
       [--set key=value ...] [--set-string key=value ...] [-f values.yaml] [--wait] [--timeout S] \\
       [--create-namespace]
-  python3 scripts/helm-check.py upgrade   ... (same options as install; --install to install if missing)
+  python3 scripts/helm-check.py upgrade   ... (as install; --install, --reset-values, --reuse-values)
   python3 scripts/helm-check.py status    --kubeconfig K --namespace NS --release R
   python3 scripts/helm-check.py manifest  --kubeconfig K --namespace NS --release R
   python3 scripts/helm-check.py uninstall --kubeconfig K --namespace NS --release R [--wait]
@@ -330,7 +330,7 @@ def cmd_upgrade(h: Any, args: argparse.Namespace) -> int:
     try:
         rel = asyncio.run(h.Upgrade(configuration(h, args)).run(
             release, chart, values=values or None, install=args.install, create_namespace=args.create_namespace,
-            wait=args.wait, timeout=args.timeout))
+            wait=args.wait, timeout=args.timeout, reset_values=args.reset_values, reuse_values=args.reuse_values))
     except h.HelmError as e:
         die(f"upgrade {release} in {args.namespace}: {e}")
     print(_summary(rel))
@@ -427,6 +427,10 @@ def main(argv: list[str]) -> int:
             p.add_argument("--notes", action="store_true", help="print the chart's NOTES.txt")
         else:
             p.add_argument("--install", action="store_true", help="install when the release does not exist")
+            # As with `helm upgrade`: given no values at all, the release's last values are
+            # kept; --reset-values starts again from the chart's defaults.
+            p.add_argument("--reset-values", action="store_true", help="start from the chart's default values")
+            p.add_argument("--reuse-values", action="store_true", help="merge the given values over the release's")
         p.set_defaults(func=func)
 
     p = sub.add_parser("status", help="show a release; exits 1 unless it is deployed")

@@ -75,20 +75,19 @@ public struct TestHarnessError: Error, CustomStringConvertible {
 }
 
 /// Runs a helper process to completion and captures its output.
+///
+/// Output goes through a temporary file, not a pipe: daemons that a script starts in the
+/// background (etcd, kube-apiserver) may inherit the pipe's write end, and reading a pipe to
+/// its end would then wait for them to exit.
 public enum TestProcess {
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        if let environment { p.environment = environment }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sked-proc-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let child = try ChildProcess(
+            executable: executable, arguments: arguments, environment: environment ?? ProcessInfo.processInfo.environment, outputPath: out.path)
+        let status = child.waitForExit()
+        return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
     }
 }
 

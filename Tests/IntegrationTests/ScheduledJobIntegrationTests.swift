@@ -229,7 +229,12 @@ import Testing
     @Test func kubectlExplainDescribesEveryPolicy() async throws {
         let plane = try await TestControlPlane.shared()
         try await CRDInstaller.shared.install(plane)
-        let (status, out) = try kubectl(plane, ["explain", "scheduledjob.spec.concurrencyPolicy"])
+        // The API server publishes a new CRD's OpenAPI a few seconds after it is established.
+        var (status, out) = (Int32(1), "")
+        _ = await eventually(timeout: .seconds(60), interval: .seconds(1)) {
+            (status, out) = (try? kubectl(plane, ["explain", "scheduledjob.spec.concurrencyPolicy"])) ?? (1, "")
+            return status == 0
+        }
         #expect(status == 0, "\(out)")
         for word in ["Allow", "Forbid", "Replace"] { #expect(out.contains(word), "\(out)") }
         let (s2, schedule) = try kubectl(plane, ["explain", "sj.spec.schedule"])

@@ -58,6 +58,12 @@ import Testing
         #expect(output == "2024-11-01T12:00:00-04:00\n2024-11-04T12:00:00-05:00\n")
         let (vs, vout) = try TestProcess.run(Self.binary, ["version"])
         #expect(vs == 0)
-        #expect(vout == "sked \(SkedVersion.current)\n")
+        #expect(vout.hasPrefix("sked \(BuildInfo.version) (commit "))
+        #expect(vout.contains("Swift 6."))
+        let (js, jout) = try TestProcess.run(Self.binary, ["version", "--json"])
+        #expect(js == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(jout.utf8)) as? [String: String]
+        #expect(object?["version"] == BuildInfo.version)
+        #expect(object?.keys.sorted() == ["buildDate", "commit", "swiftVersion", "version"])
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+import Testing
+
+/// The `sked operator` binary as it runs in production: endpoints, logs, leader election, shutdown.
+@Suite(.serialized) struct OperatorRuntime {
+    func operatorArgs(_ plane: TestControlPlane, _ ns: String, extra: [String] = []) -> [String] {
+        ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--leader-election-namespace", ns] + extra
+    }
+
+    @Test func metricsReadinessAndJSONLogsFromARunningOperator() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await OperatorFixture.with("runtime") { f in
+            let op = try OperatorProcess(arguments: operatorArgs(plane, f.namespace))
+            defer { Task { await op.stop() } }
+            let ready = await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }
+            #expect(ready, "\(op.log)")
+            #expect(try op.get("/healthz", port: op.healthPort) == (200, "ok"))
+
+            _ = try await f.create("metered", schedule: "* * * * * *")
+            _ = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "metered").count >= 2 }
+            let job = try #require(try await f.childJobs(of: "metered").first)
+            try await f.finish(job, succeeded: true)
+            let counted = await eventually(timeout: .seconds(10)) {
+                let body = (try? op.get("/metrics", port: op.metricsPort).1) ?? ""
+                return body.contains(#"sked_runs_finished_total{namespace="\#(f.namespace)",scheduledjob="metered",target="job",result="Succeeded"}"#)
+            }
+            #expect(counted)
+            let (code, metrics) = try op.get("/metrics", port: op.metricsPort)
+            #expect(code == 200)
+            for name in ["sked_runs_started_total", "sked_schedule_lag_seconds_bucket", "sked_reconcile_duration_seconds_bucket",
+                         "sked_kube_requests_total", "sked_workqueue_depth", "sked_leader 1", "sked_build_info"] {
+                #expect(metrics.contains(name), "missing \(name)")
+            }
+            #expect(metrics.contains(#"trigger="schedule""#))
+            #expect(!metrics.contains("metered-1"), "run names must not be metric labels")
+
+            let lines = op.log.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(lines.count >= 3)
+            for line in lines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["level"] != nil && object?["msg"] != nil && object?["ts"] != nil, "not a JSON log line: \(line)")
+            }
+            let started = lines.first { $0.contains("started run") }
+            #expect(started?.contains(#""name":"metered""#) == true && started?.contains(#""namespace":"\#(f.namespace)""#) == true && started?.contains("reconcileID") == true, "\(started ?? "no 'started run' line")")
+            #expect(!op.log.contains("admintoken"), "the token leaked into the logs")
+
+            op.signal(SIGTERM)
+            #expect(await op.waitForExit(timeout: .seconds(15)) == 0)
+            #expect(op.log.contains("released leadership"))
+        }
+    }
+
+    @Test func invalidConfigurationFailsAtStartWithOneLineAndExitTwo() async throws {
+        for args in [["--workers", "0"], ["--graceful-shutdown-timeout", "soon"], ["--metrics-bind-address", "nowhere"],
+                     ["--leader-election-lease-duration", "5s", "--leader-election-renew-deadline", "10s"], ["--default-time-zone", "Moon/Base"]] {
+            let (status, out) = try TestProcess.run(OperatorProcess.binary, ["operator", "--kubeconfig", try await TestControlPlane.shared().adminKubeconfig] + args)
+            #expect(status == 2, "\(args): \(out)")
+            #expect(out.split(separator: "\n").count == 1, "\(args): \(out)")
+            #expect(out.hasPrefix("sked: error: "))
+        }
+    }
+
+    @Test func theStandbyTakesOverWhenTheLeaderIsKilledWithoutDoubleOrLostTicks() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await OperatorFixture.with("failover") { f in
+            let fast = ["--leader-election-lease-duration", "4s", "--leader-election-renew-deadline", "3s", "--leader-election-retry-period", "500ms"]
+            let a = try OperatorProcess(arguments: operatorArgs(plane, f.namespace, extra: fast))
+            defer { Task { await a.stop() } }
+            _ = await eventually(timeout: .seconds(20)) { a.log.contains("became leader") }
+            let b = try OperatorProcess(arguments: operatorArgs(plane, f.namespace, extra: fast))
+            defer { Task { await b.stop() } }
+            _ = await eventually(timeout: .seconds(20)) { (try? b.get("/readyz", port: b.healthPort).0) == 200 }
+            #expect(!b.log.contains("became leader"))
+
+            _ = try await f.create("ha", schedule: "*/2 * * * * *") { $0.startingDeadlineSeconds = 30 }
+            _ = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "ha").count >= 2 }
+            a.signal(SIGKILL)
+            let killedAt = ContinuousClock.now
+            let tookOver = await eventually(timeout: .seconds(15)) { b.log.contains("became leader") }
+            #expect(tookOver)
+            #expect(killedAt.duration(to: .now) < .seconds(8), "takeover took longer than the lease duration plus retry")
+            try await Task.sleep(for: .seconds(5))
+
+            let times = try await f.childJobs(of: "ha").compactMap { $0.metadata.annotations?["sked.dev/scheduled-time"].flatMap(RFC3339.parse) }
+                .map { Int64($0.timeIntervalSince1970) }.sorted()
+            #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
+            let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+            // During the takeover ticks were late, not lost: the most recent one inside the deadline started.
+            #expect(gaps.allSatisfy { $0 == 2 || $0 == 4 }, "ticks: \(times)")
+            #expect(times.count >= 5)
+        }
+    }
+
+    @Test func sigtermLeavesNoHalfMadeRunAndTheNextOperatorContinues() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await OperatorFixture.with("sigterm") { f in
+            _ = try await f.create("drain", schedule: "* * * * * *")
+            for round in 0..<2 {
+                let op = try OperatorProcess(arguments: operatorArgs(plane, f.namespace))
+                _ = await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }
+                try await Task.sleep(for: .milliseconds(2500 + 300 * round))
+                op.signal(SIGTERM)
+                #expect(await op.waitForExit(timeout: .seconds(15)) == 0, "\(op.log)")
+            }
+            // Every Job is accounted for in status (active) and no tick has two Jobs.
+            let jobs = try await f.childJobs(of: "drain")
+            let status = try #require(try await f.scheduledJobs.get("drain").status)
+            let active = Set(status.active?.map(\.name) ?? [])
+            #expect(Set(jobs.compactMap(\.metadata.name)).isSubset(of: active), "jobs \(jobs.compactMap(\.metadata.name)) vs status \(active)")
+            let times = jobs.compactMap { $0.metadata.annotations?["sked.dev/scheduled-time"] }
+            #expect(Set(times).count == times.count)
+            #expect(jobs.count >= 4)
+        }
+    }
+}

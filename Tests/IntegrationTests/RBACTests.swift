@@ -1,0 +1,100 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+import Testing
+
+/// config/rbac, tested for real: the operator runs with the service-account identity the
+/// ClusterRole is bound to, so any missing permission fails these tests.
+@Suite(.serialized) struct LeastPrivilegeRBAC {
+    static func applyRBAC(_ plane: TestControlPlane) async throws {
+        try await KubernetesClient.withClient(configuration: try plane.admin) { client in
+            _ = try? await client.api(Namespace.self, namespace: nil).create(Namespace(name: "sked-system"))
+        }
+        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-k", TestControlPlane.repositoryRoot + "/config/rbac"])
+        guard status == 0 else { throw TestHarnessError("kubectl apply -k config/rbac failed: \(out)") }
+    }
+
+    @Test func theOperatorDoesItsWholeJobWithOnlyConfigRBAC() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await Self.applyRBAC(plane)
+        try await OperatorFixture.with("rbac") { f in
+            _ = try await f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: ResourceDescriptor(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true))
+                .create(UnstructuredObject(apiVersion: "v1", kind: "ServiceAccount", metadata: ObjectMeta(name: "default")))
+            let op = try OperatorProcess(arguments: [
+                // One namespace, so this operator leaves the other tests' ScheduledJobs alone; the
+                // cluster-wide grants are checked with `kubectl auth can-i` below.
+                "--kubeconfig", plane.operatorKubeconfig, "--namespace", f.namespace, "--leader-election-namespace", "sked-system",
+                "--leader-election-id", "sked-\(f.namespace)",
+            ])
+            defer { Task { await op.stop() } }
+            let ready = await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }
+            #expect(ready, "\(op.log)")
+            _ = try await f.create("limited", schedule: "* * * * * *") { $0.successfulRunsHistoryLimit = 1 }
+            let created = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "limited").count >= 3 }
+            #expect(created, "\(op.log)")
+            let jobs = try await f.childJobs(of: "limited")
+            // A failure with a pod (pods list), and successes beyond the limit (jobs delete).
+            let pods = f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: .pods)
+            var pod = try await pods.create(UnstructuredObject(
+                apiVersion: "v1", kind: "Pod", metadata: ObjectMeta(name: "p-\(jobs[0].metadata.name!)", labels: ["job-name": jobs[0].metadata.name!]),
+                fields: ["spec": ["restartPolicy": "Never", "automountServiceAccountToken": false, "containers": [["name": "main", "image": "busybox:1.36"]]]]))
+            pod["status"] = ["phase": "Failed", "containerStatuses": [["name": "main", "image": "busybox:1.36", "imageID": "", "ready": false, "restartCount": 0, "state": ["terminated": ["exitCode": 7, "message": "quota"]]]]]
+            _ = try await pods.updateStatus(pod)
+            try await f.finish(jobs[0], succeeded: false)
+            try await f.finish(jobs[1], succeeded: true)
+            try await f.finish(jobs[2], succeeded: true)
+            let done = try await eventually(timeout: .seconds(15)) {
+                let s = try await f.scheduledJobs.get("limited").status
+                return s?.history?.contains { $0.result == .failed && ($0.message ?? "").contains("exited with code 7: quota") } == true
+                    && s?.history?.filter { $0.result == .succeeded }.count == 1
+            }
+            #expect(done, "\(op.log)")
+            let deleted = try await eventually(timeout: .seconds(10)) { try await f.jobs.getIfPresent(jobs[1].metadata.name!) == nil }
+            #expect(deleted)
+            #expect(try await f.events(for: "limited").contains { $0.reason == "RunStarted" })
+            // An RBAC denial reads "User … cannot <verb> resource …".
+            #expect(!op.log.contains(" cannot "), "\(op.log)")
+            #expect(op.log.contains("became leader"))
+        }
+    }
+
+    @Test func theClusterRoleGrantsExactlyWhatTheOperatorUses() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await Self.applyRBAC(plane)
+        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "get", "clusterrole", "sked-operator", "-o", "json"])
+        #expect(status == 0)
+        let role = try KubernetesJSON.decode(JSONValue.self, from: Data(out.utf8))
+        var granted = Set<String>()
+        for rule in role["rules"]?.arrayValue ?? [] {
+            for group in rule["apiGroups"]?.arrayValue ?? [] {
+                for resource in rule["resources"]?.arrayValue ?? [] {
+                    for verb in rule["verbs"]?.arrayValue ?? [] {
+                        granted.insert("\(group.stringValue ?? "")/\(resource.stringValue ?? "")/\(verb.stringValue ?? "")")
+                    }
+                }
+            }
+        }
+        var allowed = Set<String>()
+        func allow(_ group: String, _ resource: String, _ verbs: [String]) { for v in verbs { allowed.insert("\(group)/\(resource)/\(v)") } }
+        allow("sked.dev", "scheduledjobs", ["get", "list", "watch", "update", "patch"])
+        allow("sked.dev", "scheduledjobs/status", ["update", "patch"])
+        allow("sked.dev", "scheduledjobs/finalizers", ["update"])
+        allow("batch", "jobs", ["get", "list", "watch", "create", "delete"])
+        allow("", "pods", ["get", "list"])
+        allow("", "secrets", ["get"])
+        allow("", "events", ["create", "patch"])
+        allow("events.k8s.io", "events", ["create", "patch"])
+        #expect(granted.subtracting(allowed).isEmpty, "grants beyond what sked uses: \(granted.subtracting(allowed).sorted())")
+        #expect(!granted.contains { $0.contains("*") })
+
+        for (verb, resource, expected) in [
+            ("list", "scheduledjobs.sked.dev", "yes"), ("watch", "jobs.batch", "yes"), ("create", "jobs.batch", "yes"),
+            ("delete", "scheduledjobs.sked.dev", "no"), ("create", "pods", "no"), ("list", "secrets", "no"), ("update", "jobs.batch", "no"),
+        ] {
+            let (_, answer) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.operatorKubeconfig, "auth", "can-i", verb, resource, "--all-namespaces"])
+            #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "can-i \(verb) \(resource): \(answer)")
+        }
+    }
+}
