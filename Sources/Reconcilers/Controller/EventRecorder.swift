@@ -1,20 +1,22 @@
 import Foundation
 import K8sClient
 import Logging
+import Metrics
 
 /// Records Kubernetes Events about a ScheduledJob.
 public protocol EventRecorder: Sendable {
     func record(_ note: EventNote, on sj: ScheduledJob) async
 }
 
-/// Writes core/v1 Events (what `kubectl describe` shows). Failures are logged, never
-/// fatal: an Event is information, not state.
+/// Writes core/v1 Events (what `kubectl describe` shows), aggregated and rate-limited by an
+/// `EventCorrelator`. Failures are logged, never fatal: an Event is information, not state.
 public struct KubernetesEventRecorder: EventRecorder {
     let client: KubernetesClient
     let component: String
     let instance: String
     let logger: Logger
     let now: @Sendable () -> Date
+    let correlator: EventCorrelator
 
     public init(client: KubernetesClient, component: String = "sked", instance: String = ProcessInfo.processInfo.hostName, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
@@ -22,25 +24,37 @@ public struct KubernetesEventRecorder: EventRecorder {
         self.instance = instance
         self.logger = logger
         self.now = now
+        self.correlator = EventCorrelator()
     }
 
     public func record(_ note: EventNote, on sj: ScheduledJob) async {
         let t = now()
-        let name = "\(sj.metadata.name ?? "sj").\(String(UInt64(t.timeIntervalSince1970 * 1e9), radix: 16))\(RunNaming.hash(note.reason + note.message, length: 4))"
-        var event = Event(
-            metadata: ObjectMeta(name: String(name.suffix(253)), namespace: sj.metadata.namespace),
-            involvedObject: ObjectReference(
-                apiVersion: ScheduledJob.resource.apiVersion, kind: ScheduledJob.resource.kind, namespace: sj.metadata.namespace,
-                name: sj.metadata.name, uid: sj.metadata.uid, resourceVersion: sj.metadata.resourceVersion),
-            reason: note.reason, message: String(note.message.prefix(1024)), type: note.kind.rawValue)
-        event.count = 1
-        event.firstTimestamp = t
-        event.lastTimestamp = t
-        event.source = EventSource(component: component)
-        event.reportingComponent = component
-        event.reportingInstance = instance
+        let api = client.api(Event.self, namespace: sj.metadata.namespace)
+        let decision = correlator.decide(note, objectUID: sj.metadata.uid ?? "", objectName: sj.metadata.name ?? "sj", now: t)
         do {
-            _ = try await client.api(Event.self, namespace: sj.metadata.namespace).create(event)
+            switch decision {
+            case .drop:
+                Counter(label: "sked_events_dropped_total").increment()
+                logger.debug("event dropped by the rate limit", metadata: ["reason": "\(note.reason)"])
+            case .create(let name, let message):
+                var event = Event(
+                    metadata: ObjectMeta(name: name, namespace: sj.metadata.namespace),
+                    involvedObject: ObjectReference(
+                        apiVersion: ScheduledJob.resource.apiVersion, kind: ScheduledJob.resource.kind, namespace: sj.metadata.namespace,
+                        name: sj.metadata.name, uid: sj.metadata.uid, resourceVersion: sj.metadata.resourceVersion),
+                    reason: note.reason, message: String(message.prefix(1024)), type: note.kind.rawValue)
+                event.count = 1
+                event.firstTimestamp = t
+                event.lastTimestamp = t
+                event.source = EventSource(component: component)
+                event.reportingComponent = component
+                event.reportingInstance = instance
+                _ = try await api.create(event)
+            case .update(let name, let count, _, let message):
+                _ = try await api.patch(name, .merge([
+                    "count": .number(Double(count)), "lastTimestamp": .string(RFC3339.format(t)), "message": .string(String(message.prefix(1024))),
+                ]))
+            }
         } catch {
             logger.warning("could not record event", metadata: ["reason": "\(note.reason)", "error": "\(error)"])
         }
