@@ -3,6 +3,7 @@ import Foundation
 import K8sClient
 import Logging
 import Metrics
+import OTel
 import Prometheus
 import Reconcilers
 import ServiceLifecycle
@@ -108,6 +109,21 @@ struct OperatorCommand: AsyncParsableCommand {
             .init(service: OperatorService(settings: settings, client: client, readiness: readiness, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        // Tracing only when asked for: without OTEL_EXPORTER_OTLP_ENDPOINT the tracer stays a no-op.
+        let environment = ProcessInfo.processInfo.environment
+        if let endpoint = environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], !endpoint.isEmpty {
+            var otel = OTel.Configuration.default
+            otel.serviceName = environment["OTEL_SERVICE_NAME"] ?? "sked"
+            otel.logs.enabled = false
+            otel.metrics.enabled = false
+            otel.traces.enabled = true
+            do {
+                services.append(.init(service: try OTel.bootstrap(configuration: otel)))
+                logger.info("tracing enabled", metadata: ["endpoint": "\(endpoint)"])
+            } catch {
+                throw fail("OpenTelemetry configuration: \(error)")
+            }
+        }
         var httpLogger = logger
         httpLogger.logLevel = .warning
         if let address = settings.metricsAddress {

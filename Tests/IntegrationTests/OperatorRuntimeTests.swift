@@ -119,3 +119,56 @@ import Testing
         }
     }
 }
+
+/// OTLP/HTTP export of reconcile spans, received by a minimal collector stand-in.
+@Suite struct OperatorTracing {
+    static let receiver = #"""
+    import http.server, sys
+    port, out = int(sys.argv[1]), sys.argv[2]
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with open(out, "ab") as f:
+                f.write(self.path.encode() + b"\n" + body + b"\n")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        def log_message(self, *a): pass
+    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+    """#
+
+    @Test func reconcileAndAPISpansAreExportedWhenAnEndpointIsSet() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await OperatorFixture.with("tracing") { f in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let script = dir.appendingPathComponent("receiver.py")
+            try Self.receiver.write(to: script, atomically: true, encoding: .utf8)
+            let received = dir.appendingPathComponent("received.bin")
+            let port = try freeLoopbackPort()
+            let collector = try ChildProcess(
+                executable: "/usr/bin/env", arguments: ["python3", script.path, String(port), received.path],
+                environment: ProcessInfo.processInfo.environment, outputPath: dir.appendingPathComponent("receiver.log").path)
+            defer {
+                collector.signal(SIGKILL)
+                _ = collector.waitForExit()
+            }
+            let op = try OperatorProcess(
+                arguments: ["--kubeconfig", plane.adminKubeconfig, "--namespace", f.namespace, "--leader-elect=false"],
+                environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_BSP_SCHEDULE_DELAY": "300"])
+            defer { Task { await op.stop() } }
+            _ = try await f.create("traced", schedule: "* * * * * *")
+            let exported = await eventually(timeout: .seconds(20), interval: .milliseconds(200)) {
+                let data = (try? Data(contentsOf: received)) ?? Data()
+                return data.range(of: Data("reconcile ScheduledJob".utf8)) != nil && data.range(of: Data("kube POST".utf8)) != nil
+            }
+            #expect(exported, "\(op.log)")
+            let data = (try? Data(contentsOf: received)) ?? Data()
+            #expect(data.range(of: Data("/v1/traces".utf8)) != nil)
+            #expect(data.range(of: Data(f.namespace.utf8)) != nil)
+        }
+    }
+}

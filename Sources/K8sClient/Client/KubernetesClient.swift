@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 
 /// A cheap-to-copy handle on one API server: transport, authentication, rate limit and
 /// retries. Typed access goes through `api(_:namespace:)`.
@@ -69,6 +70,17 @@ public struct KubernetesClient: Sendable {
     public func request(
         _ method: String, path: String, query: [(String, String)] = [], body: Data? = nil,
         contentType: String? = nil, timeout: Duration? = nil
+    ) async throws -> Data {
+        // A client span per API call (a no-op unless a tracer is bootstrapped).
+        try await withSpan("kube \(method)", ofKind: .client) { span in
+            span.attributes["http.request.method"] = method
+            span.attributes["url.path"] = path
+            return try await requestWithRetries(method, path: path, query: query, body: body, contentType: contentType, timeout: timeout)
+        }
+    }
+
+    private func requestWithRetries(
+        _ method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, timeout: Duration?
     ) async throws -> Data {
         var attempt = 0
         while true {

@@ -2,6 +2,7 @@ import Foundation
 import K8sClient
 import Logging
 import Synchronization
+import Tracing
 
 /// Wires the pieces for ScheduledJobs: informers on ScheduledJobs and on their Jobs (one
 /// pair per watched namespace, or one pair for all namespaces), a work queue fed by both,
@@ -120,7 +121,11 @@ public final class ScheduledJobController: Sendable {
                     log[metadataKey: "namespace"] = "\(key.namespace ?? "")"
                     log[metadataKey: "name"] = "\(key.name)"
                     log[metadataKey: "reconcileID"] = "\(UUID().uuidString.prefix(8).lowercased())"
-                    return try await scope.reconciler.with(logger: log).reconcile(sj)
+                    return try await withSpan("reconcile ScheduledJob") { span in
+                        span.attributes["k8s.namespace.name"] = key.namespace ?? ""
+                        span.attributes["sked.scheduledjob"] = key.name
+                        return try await scope.reconciler.with(logger: log).reconcile(sj)
+                    }
                 }
             }
             // The controller task ends on a drain (queue shut down); informers never end by
