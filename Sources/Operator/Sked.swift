@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `sked` command line.
 @main
@@ -8,6 +9,16 @@ struct Sked: AsyncParsableCommand {
         abstract: "A Kubernetes operator that runs ScheduledJobs: cron or one-shot runs as Kubernetes Jobs.",
         version: SkedVersion.current,
         subcommands: [OperatorCommand.self, NextCommand.self, VersionCommand.self])
+
+    /// Installed as `kubectl-sked`, the binary is a kubectl plugin.
+    static func main() async {
+        let invokedAs = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "sked"
+        if invokedAs == "kubectl-sked" {
+            await KubectlSked.main()
+        } else {
+            await Self.main(nil)
+        }
+    }
 }
 
 enum SkedVersion {

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import K8sClient
+import Reconcilers
+
+/// `kubectl sked …`: the `sked` binary installed as `kubectl-sked` on the PATH. Uses
+/// kubectl's conventions: `-n/--namespace`, `--context`, `--kubeconfig`, `$KUBECONFIG`.
+struct KubectlSked: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kubectl sked", abstract: "Work with sked ScheduledJobs from kubectl.",
+        subcommands: [RunNow.self, Stop.self, Suspend.self, Resume.self, History.self, Next.self])
+
+    struct Target: ParsableArguments {
+        @Argument(help: "The ScheduledJob's name.")
+        var name: String
+        @Option(name: [.short, .long], help: "Namespace (default: the context's namespace).")
+        var namespace: String?
+        @Option(help: "kubeconfig context.")
+        var context: String?
+        @Option(help: "Path to a kubeconfig.")
+        var kubeconfig: String?
+
+        /// Runs `body` with the ScheduledJob API of the chosen namespace; errors become one line and exit 2.
+        func with<T: Sendable>(_ body: (API<ScheduledJob>) async throws -> T) async throws -> T {
+            let config: ClientConfiguration
+            do { config = try ClientConfiguration.load(kubeconfig: kubeconfig, context: context) } catch { throw fail("\(error)") }
+            do {
+                return try await KubernetesClient.withClient(configuration: config) { client in
+                    try await body(client.api(ScheduledJob.self, namespace: namespace ?? config.namespace))
+                }
+            } catch let e as KubernetesError {
+                throw fail(e.isNotFound ? "scheduledjob \"\(name)\" not found in namespace \(namespace ?? config.namespace)" : "\(e)")
+            }
+        }
+    }
+
+    static func token() -> String { String(Int64(Date().timeIntervalSince1970 * 1000)) }
+
+    struct RunNow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run-now", abstract: "Start one run now (sets sked.dev/run-now).")
+        @OptionGroup var target: Target
+        func run() async throws {
+            let token = KubectlSked.token()
+            try await target.with { api in _ = try await api.patch(target.name, .merge(["metadata": ["annotations": [.init(stringLiteral: ScheduledJob.Annotation.runNow): .string(token)]]])) }
+            print("scheduledjob/\(target.name): run requested (\(ScheduledJob.Annotation.runNow)=\(token))")
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop every active run (sets sked.dev/stop).")
+        @OptionGroup var target: Target
+        func run() async throws {
+            let token = KubectlSked.token()
+            try await target.with { api in _ = try await api.patch(target.name, .merge(["metadata": ["annotations": [.init(stringLiteral: ScheduledJob.Annotation.stop): .string(token)]]])) }
+            print("scheduledjob/\(target.name): stop requested (\(ScheduledJob.Annotation.stop)=\(token))")
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Suspend new scheduled runs.")
+        @OptionGroup var target: Target
+        func run() async throws {
+            try await target.with { api in _ = try await api.patch(target.name, .merge(["spec": ["suspend": true]])) }
+            print("scheduledjob/\(target.name): suspended")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume scheduled runs.")
+        @OptionGroup var target: Target
+        func run() async throws {
+            try await target.with { api in _ = try await api.patch(target.name, .merge(["spec": ["suspend": false]])) }
+            print("scheduledjob/\(target.name): resumed")
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Show the finished runs recorded in status.")
+        @OptionGroup var target: Target
+        func run() async throws {
+            let sj = try await target.with { api in try await api.get(target.name) }
+            print(Self.table(sj))
+        }
+
+        static func table(_ sj: ScheduledJob) -> String {
+            var rows = [["NAME", "TRIGGER", "ATTEMPT", "SCHEDULED", "FINISHED", "RESULT", "MESSAGE"]]
+            for r in sj.status?.active ?? [] {
+                rows.append([r.name, r.trigger.rawValue, String(r.attempt), RFC3339.format(r.scheduledTime), "-", "Running", ""])
+            }
+            for r in sj.status?.history ?? [] {
+                rows.append([r.name, r.trigger.rawValue, String(r.attempt), RFC3339.format(r.scheduledTime),
+                             r.completionTime.map(RFC3339.format) ?? "-", r.result.rawValue, String((r.message ?? "").prefix(80))])
+            }
+            if rows.count == 1 { return "No runs yet." }
+            let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+            return rows.map { row in
+                row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                    .joined(separator: "   ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "\n")
+        }
+    }
+
+    struct Next: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "next", abstract: "Show the next fire times of a live ScheduledJob.")
+        @OptionGroup var target: Target
+        @Option(help: "How many fire times to print.")
+        var count: Int = 5
+        func run() async throws {
+            let sj = try await target.with { api in try await api.get(target.name) }
+            guard let schedule = sj.spec.schedule else { throw fail("scheduledjob \"\(target.name)\" has no schedule (a one-shot run)") }
+            if sj.spec.suspend == true { print("(suspended: no runs will start until resumed)") }
+            do {
+                print(try NextCommand.render(schedule: schedule, timeZone: sj.spec.timeZone ?? "UTC", from: nil, count: count, json: false, now: Date()))
+            } catch let e as NextCommand.NextError {
+                throw fail(e.message)
+            }
+        }
+    }
+}
