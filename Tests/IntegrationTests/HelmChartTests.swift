@@ -1,0 +1,60 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Testing
+
+/// charts/sked with Helm's own Go engine (helm-sdkpy) against the real API server.
+@Suite struct HelmChart {
+    func helm(_ args: [String]) throws -> (Int32, String) {
+        try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args)
+    }
+
+    @Test func lintInstallUpgradeUninstall() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        let (lint, lintOut) = try helm(["lint", chart])
+        #expect(lint == 0, "\(lintOut)")
+
+        try await plane.withNamespace("helm") { client, ns in
+            // Not "sked": the kustomize install (config/rbac, applied by the RBAC tests) owns sked-operator and sked-view.
+            let release = "helmtest"
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", release]
+            let (installed, installOut) = try helm(["install"] + common + [chart, "--set", "image.tag=test"])
+            #expect(installed == 0, "\(installOut)")
+
+            let deployments = client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true))
+            let deployment = try #require(try await deployments.list().items.first)
+            #expect(deployment["spec"]?["replicas"] == 2)
+            let pod = try #require(deployment["spec"]?["template"]?["spec"])
+            let container = try #require(pod["containers"]?.arrayValue?.first)
+            // The restricted Pod Security Standard.
+            #expect(pod["securityContext"]?["runAsNonRoot"] == true || container["securityContext"]?["runAsNonRoot"] == true)
+            #expect(container["securityContext"]?["allowPrivilegeEscalation"] == false)
+            #expect(container["securityContext"]?["readOnlyRootFilesystem"] == true)
+            #expect(container["securityContext"]?["capabilities"]?["drop"] == ["ALL"])
+            let seccomp = pod["securityContext"]?["seccompProfile"]?["type"] ?? container["securityContext"]?["seccompProfile"]?["type"]
+            #expect(seccomp == "RuntimeDefault")
+            #expect(container["image"]?.stringValue?.hasSuffix(":test") == true)
+            let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--leader-elect=true"), "\(args)")
+            #expect(container["livenessProbe"]?["httpGet"]?["path"] == "/healthz")
+            #expect(container["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
+
+            let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false))
+            #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") != nil)
+
+            let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug"])
+            #expect(upgraded == 0, "\(upgradeOut)")
+            let after = try #require(try await deployments.list().items.first)
+            #expect(after["spec"]?["replicas"] == 3)
+            let newArgs = after["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(newArgs.contains("--log-level=debug"), "\(newArgs)")
+
+            let (removed, removeOut) = try helm(["uninstall"] + common)
+            #expect(removed == 0, "\(removeOut)")
+            #expect(try await deployments.list().items.isEmpty)
+            #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") == nil)
+        }
+    }
+}
