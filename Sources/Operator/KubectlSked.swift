@@ -32,46 +32,43 @@ struct KubectlSked: AsyncParsableCommand {
                 throw fail(e.isNotFound ? "scheduledjob \"\(name)\" not found in namespace \(namespace ?? config.namespace)" : "\(e)")
             }
         }
+
+        /// Merge-patches the ScheduledJob and prints `scheduledjob/NAME: done`.
+        func patch(_ patch: JSONValue, done: String) async throws {
+            try await with { api in _ = try await api.patch(name, .merge(patch)) }
+            print("scheduledjob/\(name): \(done)")
+        }
+
+        /// Sets an imperative annotation to a fresh token (each new value acts once).
+        func setToken(_ annotation: String, done: String) async throws {
+            let token = String(Int64(Date().timeIntervalSince1970 * 1000))
+            try await patch(["metadata": ["annotations": [.init(stringLiteral: annotation): .string(token)]]], done: "\(done) (\(annotation)=\(token))")
+        }
     }
 
-    static func token() -> String { String(Int64(Date().timeIntervalSince1970 * 1000)) }
 
     struct RunNow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run-now", abstract: "Start one run now (sets sked.dev/run-now).")
         @OptionGroup var target: Target
-        func run() async throws {
-            let token = KubectlSked.token()
-            try await target.with { api in _ = try await api.patch(target.name, .merge(["metadata": ["annotations": [.init(stringLiteral: ScheduledJob.Annotation.runNow): .string(token)]]])) }
-            print("scheduledjob/\(target.name): run requested (\(ScheduledJob.Annotation.runNow)=\(token))")
-        }
+        func run() async throws { try await target.setToken(ScheduledJob.Annotation.runNow, done: "run requested") }
     }
 
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop every active run (sets sked.dev/stop).")
         @OptionGroup var target: Target
-        func run() async throws {
-            let token = KubectlSked.token()
-            try await target.with { api in _ = try await api.patch(target.name, .merge(["metadata": ["annotations": [.init(stringLiteral: ScheduledJob.Annotation.stop): .string(token)]]])) }
-            print("scheduledjob/\(target.name): stop requested (\(ScheduledJob.Annotation.stop)=\(token))")
-        }
+        func run() async throws { try await target.setToken(ScheduledJob.Annotation.stop, done: "stop requested") }
     }
 
     struct Suspend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Suspend new scheduled runs.")
         @OptionGroup var target: Target
-        func run() async throws {
-            try await target.with { api in _ = try await api.patch(target.name, .merge(["spec": ["suspend": true]])) }
-            print("scheduledjob/\(target.name): suspended")
-        }
+        func run() async throws { try await target.patch(["spec": ["suspend": true]], done: "suspended") }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume scheduled runs.")
         @OptionGroup var target: Target
-        func run() async throws {
-            try await target.with { api in _ = try await api.patch(target.name, .merge(["spec": ["suspend": false]])) }
-            print("scheduledjob/\(target.name): resumed")
-        }
+        func run() async throws { try await target.patch(["spec": ["suspend": false]], done: "resumed") }
     }
 
     struct History: AsyncParsableCommand {
