@@ -13,7 +13,8 @@
 # Tests/Fixtures/flink) and FLINK_HOME. The cached FLINK_HOME (scripts/flink-assets.sh) is
 # never changed: the configuration is DIR/conf (FLINK_CONF_DIR), logs go to DIR/log,
 # Flink's own pid files to DIR. Everything else Flink writes (blobs, uploaded JARs,
-# checkpoints, temp files) stays under DIR too. See docs/flink-testing.md.
+# checkpoints, temp files) stays under DIR too. SKED_FLINK_REFRESH_MS (default 500) sets
+# web.refresh-interval, how stale GET /jobs/{id} may be. See docs/flink-testing.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -44,8 +45,10 @@ log_tail() {
   local dir="$1" f
   for f in "$dir"/log/*.log "$dir"/log/*.out; do
     [ -s "$f" ] || continue
-    echo "----- $f (last 30 lines)" >&2; tail -30 "$f" >&2
+    echo "----- $f (last 20 lines)" >&2; tail -20 "$f" >&2
   done
+  echo "----- errors in $dir/log" >&2
+  grep -h -E ' ERROR |^Caused by:' "$dir"/log/*.log 2>/dev/null | tail -15 >&2 || true
 }
 
 # Starts one daemon (jobmanager.sh or taskmanager.sh) and records the JVM's pid, which
@@ -105,6 +108,9 @@ web.upload.dir: $dir/web
 io.tmp.dirs: $dir/tmp
 execution.checkpointing.dir: file://$dir/checkpoints
 execution.checkpointing.savepoint-dir: file://$dir/savepoints
+# The REST API serves job details from a cache refreshed this often (Flink's default is
+# 3000 ms, so GET /jobs/{id} may lag the real state by up to 3 s); shorter for tests.
+web.refresh-interval: ${SKED_FLINK_REFRESH_MS:-500}
 CONF
   printf '127.0.0.1:%s\n' "$prest" > "$dir/conf/masters"
   printf '127.0.0.1\n' > "$dir/conf/workers"
@@ -112,7 +118,7 @@ CONF
   local t0; t0=$(date +%s.%N)
   start_daemon "$dir" jobmanager.sh standalonesession
   start_daemon "$dir" taskmanager.sh taskexecutor
-  local url="http://127.0.0.1:$prest" ok=0 overview=""
+  local url="http://127.0.0.1:$prest" ok=0 overview="" why="it was not ready within 90 s"
   for _ in $(seq 1 180); do
     overview="$(curl -sf --max-time 2 "$url/overview" 2>/dev/null || true)"
     if [ -n "$overview" ] && python3 -c 'import json,sys; o=json.loads(sys.argv[1]); sys.exit(0 if o["taskmanagers"]>=1 and o["slots-available"]>=1 else 1)' "$overview" 2>/dev/null; then
@@ -120,12 +126,12 @@ CONF
     fi
     local dead=""
     while read -r pid name; do kill -0 "$pid" 2>/dev/null || dead="$name (pid $pid)"; done < "$dir/pids"
-    if [ -n "$dead" ]; then log "$dead exited during start-up"; break; fi
+    if [ -n "$dead" ]; then why="$dead exited during start-up"; break; fi
     sleep 0.5
   done
   if [ "$ok" != 1 ]; then
     log_tail "$dir"; stop "$dir"
-    log "FATAL: Flink did not get ready (GET $url/overview with 1 TaskManager and free slots) within 90 s (logs in $dir/log)"; exit 1
+    log "FATAL: Flink did not get ready (GET $url/overview with 1 TaskManager and free slots): $why (logs in $dir/log)"; exit 1
   fi
   cat > "$dir/env" <<ENV
 export SKED_TEST_FLINK_URL=$url
