@@ -2,7 +2,7 @@
 SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
 export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 
-.PHONY: build test assets demo clean
+.PHONY: build test assets demo clean release-binary
 
 build:
 	swift build
@@ -21,6 +21,14 @@ test: assets
 demo: assets
 	swift build --product sked
 	SKED_BIN=.build/debug/sked bash scripts/demo.sh
+
+## The static release binary the Dockerfile ships (docker itself is not available here):
+## build it with the commit stamped in, strip it, and check that it runs.
+release-binary:
+	bash scripts/stamp-build-info.sh swift build -c release --static-swift-stdlib --product sked --scratch-path .build-release
+	cp .build-release/release/sked .build-release/sked-static && strip .build-release/sked-static
+	.build-release/sked-static version
+	.build-release/sked-static version --json | grep -q '"commit":"[0-9a-f]'
 
 clean:
 	rm -rf .build
