@@ -97,3 +97,40 @@ import Testing
         #expect(await got == nil)
     }
 }
+
+@Suite struct WorkQueueAtScale {
+    @Test func thousandsOfDelayedKeysComeOutInDeadlineOrder() async {
+        let q = WorkQueue<Int>()
+        // Scheduled in scrambled order, each once more with a later (ignored) deadline.
+        for i in 0..<3000 {
+            let k = (i * 7919) % 3000
+            await q.addAfter(k, .milliseconds(Int64(20 + k / 100)))
+            await q.addAfter(k, .seconds(60))
+        }
+        #expect(await q.delayedCount == 3000)
+        var scheduled: [Int: ContinuousClock.Instant] = [:]
+        for k in 0..<3000 { scheduled[k] = await q.scheduledTime(of: k) }
+        var order: [Int] = []
+        while order.count < 3000, let k = await q.next() {
+            order.append(k)
+            await q.done(k)
+        }
+        #expect(order.count == 3000)
+        #expect(Set(order).count == 3000)
+        // Out in the order of their (earliest) deadlines.
+        let times = order.compactMap { scheduled[$0] }
+        #expect(times.count == 3000)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
+    @Test func anImmediateAddSupersedesAPendingDelay() async {
+        let q = WorkQueue<String>()
+        await q.addAfter("a", .seconds(60))
+        await q.add("a")
+        #expect(await q.next() == "a")
+        await q.done("a")
+        #expect(await q.delayedCount == 0)
+        await q.addAfter("b", .milliseconds(10))
+        #expect(await q.next() == "b")  // the stale heap entry for "a" is skipped
+    }
+}

@@ -11,6 +11,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private var processing: Set<Key> = []
     private var dirty: Set<Key> = []
     private var delayed: [Key: ContinuousClock.Instant] = [:]
+    private var deadlines = DeadlineHeap<Key>()
     private var failures: [Key: Int] = [:]
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiterID = 0
@@ -55,6 +56,8 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let deadline = ContinuousClock.now.advanced(by: delay)
         if let existing = delayed[key], existing <= deadline { return }
         delayed[key] = deadline
+        deadlines.push(deadline, key)
+        if deadlines.count > 4 * delayed.count + 1024 { deadlines.rebuild(from: delayed) }
         changed()
     }
 
@@ -114,15 +117,22 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         if shuttingDown { return (nil, nil, generation, true) }
         let now = ContinuousClock.now
         var earliest: ContinuousClock.Instant?
-        for (key, at) in delayed {
-            if at <= now {
-                delayed[key] = nil
-                if processing.contains(key) { dirty.insert(key) } else if !queued.contains(key) {
-                    queued.insert(key)
-                    ready.append(key)
-                }
-            } else if earliest.map({ at < $0 }) ?? true {
-                earliest = at
+        while let top = deadlines.top {
+            // Entries whose key was re-added, re-scheduled or made ready are stale: skip them.
+            guard delayed[top.key] == top.deadline else {
+                deadlines.pop()
+                continue
+            }
+            guard top.deadline <= now else {
+                earliest = top.deadline
+                break
+            }
+            deadlines.pop()
+            let key = top.key
+            delayed[key] = nil
+            if processing.contains(key) { dirty.insert(key) } else if !queued.contains(key) {
+                queued.insert(key)
+                ready.append(key)
             }
         }
         guard readyHead < ready.count else { return (nil, earliest, generation, false) }
