@@ -17,25 +17,12 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib/processes.sh
+. "$HERE/lib/processes.sh"
 log() { echo "control-plane: $*" >&2; }
 
-stop() {
-  local dir="$1"
-  [ -f "$dir/pids" ] || return 0
-  # Reverse order: controller-manager, apiserver, then etcd.
-  tac "$dir/pids" | while read -r pid name; do
-    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
-  done
-  for _ in $(seq 1 50); do
-    local alive=0
-    while read -r pid name; do kill -0 "$pid" 2>/dev/null && alive=1; done < "$dir/pids"
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  while read -r pid name; do kill -9 "$pid" 2>/dev/null || true; done < "$dir/pids"
-  rm -f "$dir/pids"
-}
+# Reverse order of start: controller-manager, apiserver, then etcd.
+stop() { stop_recorded_pids "$1" 10; }
 
 kubeconfig() { # file token server ca
   cat > "$1" <<KC

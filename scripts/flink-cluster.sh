@@ -18,27 +18,15 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib/processes.sh
+. "$HERE/lib/processes.sh"
 log() { echo "flink-cluster: $*" >&2; }
 
+# TaskManager, then JobManager: TERM first (Flink halts itself 5 s after TERM at the latest),
+# KILL whatever is left after 15 s.
 stop() {
-  local dir="$1"
-  [ -f "$dir/pids" ] || return 0
-  # Reverse order: TaskManager, then JobManager. TERM first (Flink shuts down cleanly and
-  # halts itself 5 s after TERM at the latest), KILL whatever is left after 15 s.
-  tac "$dir/pids" | while read -r pid name; do
-    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
-  done
-  for _ in $(seq 1 75); do
-    local alive=0
-    while read -r pid name; do kill -0 "$pid" 2>/dev/null && alive=1; done < "$dir/pids"
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  while read -r pid name; do
-    if kill -0 "$pid" 2>/dev/null; then log "$name (pid $pid) ignored TERM: killing it"; kill -9 "$pid" 2>/dev/null || true; fi
-  done < "$dir/pids"
-  rm -f "$dir/pids" "$dir"/flink-*.pid
+  stop_recorded_pids "$1" 15
+  rm -f "$1"/flink-*.pid
 }
 
 log_tail() {
