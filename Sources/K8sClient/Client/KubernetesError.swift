@@ -74,12 +74,12 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible, Equatab
             let reason = status.reason.map(Reason.init(rawValue:)) ?? defaultReason(for: statusCode)
             return KubernetesError(
                 statusCode: statusCode, reason: reason,
-                message: status.message ?? HTTPStatusText.text(statusCode), retryAfter: retryAfter)
+                message: status.message ?? "HTTP status \(statusCode)", retryAfter: retryAfter)
         }
         let text = String(decoding: body.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return KubernetesError(
             statusCode: statusCode, reason: defaultReason(for: statusCode),
-            message: text.isEmpty ? HTTPStatusText.text(statusCode) : text, retryAfter: retryAfter)
+            message: text.isEmpty ? "HTTP status \(statusCode)" : text, retryAfter: retryAfter)
     }
 
     static func defaultReason(for statusCode: Int) -> Reason {
@@ -98,8 +98,4 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible, Equatab
         default: .unknown
         }
     }
-}
-
-enum HTTPStatusText {
-    static func text(_ code: Int) -> String { "HTTP status \(code)" }
 }

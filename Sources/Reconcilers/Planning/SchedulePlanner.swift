@@ -249,20 +249,17 @@ private struct Planning {
     // MARK: History
 
     mutating func trimHistory() {
-        guard let spec else {
-            history.sort(by: Self.newestFirst)
-            return
-        }
         history.sort(by: Self.newestFirst)
+        // An invalid spec has no limits to apply: keep what is recorded until it is fixed.
+        guard let spec else { return }
         var keptSucceeded = 0
         var keptFailed = 0
         var kept: [RunRecord] = []
-        var trimmed: [RunRecord] = []
         for r in history {
             if r.result == .succeeded {
-                if keptSucceeded < spec.successfulRunsHistoryLimit { keptSucceeded += 1; kept.append(r) } else { trimmed.append(r) }
+                if keptSucceeded < spec.successfulRunsHistoryLimit { keptSucceeded += 1; kept.append(r) }
             } else {
-                if keptFailed < spec.failedRunsHistoryLimit { keptFailed += 1; kept.append(r) } else { trimmed.append(r) }
+                if keptFailed < spec.failedRunsHistoryLimit { keptFailed += 1; kept.append(r) }
             }
         }
         history = kept
@@ -275,7 +272,6 @@ private struct Planning {
         if !deletions.isEmpty {
             event(.normal, "HistoryCleaned", "Deleted \(deletions.count) finished run(s) beyond the history limits: \(deletions.joined(separator: ", "))")
         }
-        _ = trimmed
     }
 
     static func newestFirst(_ a: RunRecord, _ b: RunRecord) -> Bool {
