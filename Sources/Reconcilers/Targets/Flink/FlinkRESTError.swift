@@ -29,8 +29,12 @@ public struct FlinkRESTError: Error, Sendable, Hashable, CustomStringConvertible
         statusCode == 404 || detail.contains("FlinkJobNotFoundException") || detail.contains("NotFoundException")
     }
 
-    /// 5xx answers and timeouts are worth retrying; 4xx are about the request.
-    public var isTransient: Bool { statusCode >= 500 && !detail.contains("ProgramInvocationException") && !detail.contains("does not exist") }
+    /// Unreachable JobManagers (status 0), 5xx answers and timeouts are worth retrying; 4xx are
+    /// about the request, and so are the 500s Flink gives for a wrong JAR or entry class.
+    public var isTransient: Bool {
+        if statusCode == 0 { return !detail.contains("unexpected answer") }
+        return statusCode >= 500 && !detail.contains("ProgramInvocationException") && !detail.contains("does not exist")
+    }
 
     /// The message of the innermost `Caused by: <class>: <message>` line, or of the first line
     /// when there is no cause chain.
