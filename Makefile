@@ -7,15 +7,16 @@ export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 build:
 	swift build
 
-## Installs and caches the test assets (kube-apiserver, etcd, the robfig/cron oracle).
+## Installs and caches the test assets (kube-apiserver, etcd, the robfig/cron oracle, Flink 2.3).
 assets:
 	bash scripts/test-assets.sh >/dev/null
 	bash scripts/build-cron-oracle.sh $(CRON_ORACLE)
+	bash scripts/flink-assets.sh >/dev/null
 
-## The whole suite from a fresh machine: assets, a real control plane, every test.
+## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every test.
 test: assets
 	swift build --build-tests
-	bash scripts/control-plane.sh run -- swift test --skip-build --disable-xctest
+	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
 
 ## Builds sked and runs it against a local control plane with the examples applied (Ctrl-C stops).
 demo: assets

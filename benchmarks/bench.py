@@ -1,0 +1,771 @@
+#!/usr/bin/env python3
+"""sked vs. Kubernetes' CronJob controller: schedule-lag benchmark on one local API server.
+
+Run through benchmarks/run.sh. One run, one control plane (etcd + kube-apiserver v1.20.2,
+started WITHOUT kube-controller-manager), in this order:
+
+  1. physical   a minimal client creates 1,000 batch/v1 Jobs with C concurrent requests
+  2. idle       sked with nothing to do, RSS and CPU seconds over --idle seconds
+  3. sked       per N: N ScheduledJobs on "0,20,40 * * * * *", measured over K ticks
+  4. reference  per setting (default client limits, --kube-api-qps/burst=2000) and N:
+                N batch/v1beta1 CronJobs on "* * * * *" handled by kube-controller-manager
+                v1.20.2 (--controllers=cronjob, CronJobControllerV2=true), over K ticks
+
+Lag = arrival time of a Job's ADDED watch event (this process, loopback) minus its
+scheduled time (sked: annotation sked.dev/scheduled-time; CronJob v2: <name>-<unix minutes>).
+Only ticks after every object exists (and, for sked, has status.nextScheduleTime) count.
+Nothing runs Pods (no kubelet), so Jobs stay active; concurrencyPolicy is Allow.
+Every process this script starts is recorded by PID and stopped on exit, Ctrl-C or error.
+"""
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))
+    return v[k]
+
+
+def rfc3339(s):
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+# --------------------------------------------------------------------------- API client
+class Api:
+    def __init__(self, server, ca, token):
+        u = urllib.parse.urlparse(server)
+        self.host, self.port = u.hostname, u.port
+        self.ctx = ssl.create_default_context(cafile=ca)
+        self.token = token
+        self.local = threading.local()
+
+    def conn(self, timeout=30):
+        return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
+
+    def req(self, method, path, body=None, ok=(200, 201, 202), retries=3):
+        """One request on this thread's keep-alive connection. Returns (status, obj)."""
+        data = json.dumps(body).encode() if body is not None else None
+        hdr = {"Authorization": "Bearer " + self.token, "Accept": "application/json"}
+        if data is not None:
+            hdr["Content-Type"] = "application/json"
+        last = None
+        for _ in range(retries):
+            c = getattr(self.local, "c", None)
+            if c is None:
+                c = self.local.c = self.conn()
+            try:
+                c.request(method, path, body=data, headers=hdr)
+                r = c.getresponse()
+                raw = r.read()
+                obj = json.loads(raw) if raw else None
+                if ok and r.status not in ok:
+                    raise RuntimeError(f"{method} {path}: HTTP {r.status}: {raw[:300]!r}")
+                return r.status, obj
+            except (http.client.HTTPException, OSError) as e:
+                last = e
+                c.close()
+                self.local.c = None
+        raise RuntimeError(f"{method} {path}: {last}")
+
+    def list_all(self, path, deadline=60):
+        items, cont, end = [], None, time.time() + deadline
+        while time.time() < end:
+            q = "?limit=500" + (f"&continue={urllib.parse.quote(cont)}" if cont else "")
+            _, o = self.req("GET", path + q)
+            items += o.get("items", [])
+            cont = o.get("metadata", {}).get("continue")
+            if not cont:
+                return items
+        raise TimeoutError(f"list {path}")
+
+    def ensure_ns(self, ns):
+        self.req("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                 ok=(201, 409))
+
+
+def parallel(n_items, fn, concurrency):
+    """Run fn(i) for i in range(n_items) on `concurrency` threads; return wall seconds."""
+    lock, nxt, errors = threading.Lock(), [0], []
+
+    def worker():
+        while True:
+            with lock:
+                i = nxt[0]
+                nxt[0] += 1
+            if i >= n_items or errors:
+                return
+            try:
+                fn(i)
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    ts = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=600)
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return wall
+
+
+def job_template(labels=None):
+    return {
+        "metadata": {"labels": labels or {"bench": "sked"}},
+        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+            {"name": "c", "image": "busybox:1.36", "command": ["true"]}]}}},
+    }
+
+
+# --------------------------------------------------------------------------- watcher
+class Watcher(threading.Thread):
+    """Streams Job watch events of one namespace; records the arrival time of each ADDED."""
+
+    def __init__(self, api, ns, sched_time):
+        super().__init__(daemon=True)
+        self.api, self.ns, self.sched_time = api, ns, sched_time
+        self.added = {}          # name -> (arrival, scheduled_time or None, owner)
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.reconnects = 0
+        self.rv = None
+        self.conn = None
+        self.started = threading.Event()
+
+    def run(self):
+        while not self.stopping:
+            try:
+                self.conn = c = self.api.conn(timeout=None)
+                q = "watch=1&timeoutSeconds=3600" + (f"&resourceVersion={self.rv}" if self.rv else "")
+                c.request("GET", f"/apis/batch/v1/namespaces/{self.ns}/jobs?{q}",
+                          headers={"Authorization": "Bearer " + self.api.token})
+                r = c.getresponse()
+                if r.status != 200:
+                    raise RuntimeError(f"watch HTTP {r.status}")
+                self.started.set()
+                while not self.stopping:
+                    line = r.readline()
+                    now = time.time()
+                    if not line:
+                        break
+                    ev = json.loads(line)
+                    o = ev.get("object", {})
+                    md = o.get("metadata", {})
+                    if ev.get("type") == "ERROR":
+                        self.rv = None  # 410 Gone: start over (the namespace only grows)
+                        break
+                    self.rv = md.get("resourceVersion", self.rv)
+                    if ev.get("type") != "ADDED":
+                        continue
+                    name = md.get("name")
+                    owner = next((r_["name"] for r_ in md.get("ownerReferences", []) if r_.get("controller")), None)
+                    with self.lock:
+                        if name not in self.added:
+                            self.added[name] = (now, self.sched_time(md), owner)
+            except Exception as e:  # noqa: BLE001
+                if not self.stopping:
+                    log(f"watch {self.ns}: {e}; reconnecting")
+            if not self.stopping:
+                self.reconnects += 1
+                time.sleep(0.2)
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.added)
+
+    def stop(self):
+        self.stopping = True
+        try:
+            if self.conn and self.conn.sock:
+                self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.join(timeout=5)
+
+
+def sked_sched_time(md):
+    s = (md.get("annotations") or {}).get("sked.dev/scheduled-time")
+    return rfc3339(s) if s else None
+
+
+def cronjob_sched_time(md):
+    try:
+        return int(md["name"].rsplit("-", 1)[1]) * 60.0
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+# --------------------------------------------------------------------------- processes
+class Proc:
+    """A child process we started, sampled from /proc."""
+
+    def __init__(self, name, argv, logpath, env=None):
+        self.name = name
+        self.logf = open(logpath, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT, env=env)
+        self.pid = self.p.pid
+        self.samples = []  # (t, rss_kib, cpu_s)
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._sample, daemon=True)
+        self._t.start()
+        log(f"started {name} pid {self.pid} (log {logpath})")
+
+    def read(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+            with open(f"/proc/{self.pid}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(st[11]) + int(st[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+            return time.time(), rss, cpu
+        except (OSError, StopIteration, ValueError, IndexError):
+            return None
+
+    def _sample(self):
+        while not self._stop.is_set() and self.p.poll() is None:
+            s = self.read()
+            if s:
+                self.samples.append(s)
+            self._stop.wait(0.5)
+
+    def window(self, t0, t1):
+        """Footprint between t0 and t1 (epoch seconds): CPU seconds, peak and last RSS (MiB)."""
+        w = [s for s in self.samples if t0 - 0.6 <= s[0] <= t1 + 0.6]
+        if len(w) < 2:
+            return {"cpu_s": None, "rss_peak_mib": None, "rss_end_mib": None}
+        return {"cpu_s": round(w[-1][2] - w[0][2], 2), "seconds": round(w[-1][0] - w[0][0], 1),
+                "rss_peak_mib": round(max(s[1] for s in w) / 1024, 1), "rss_end_mib": round(w[-1][1] / 1024, 1)}
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, grace=15):
+        self._stop.set()
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(grace)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} pid {self.pid} ignored SIGTERM for {grace}s; SIGKILL")
+                self.p.kill()
+                self.p.wait(10)
+        self.logf.close()
+        log(f"stopped {self.name} pid {self.pid} (exit {self.p.returncode})")
+
+
+# --------------------------------------------------------------------------- benchmark
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.procs = []
+        self.cp_dir = None
+        self.stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+        self.work = tempfile.mkdtemp(prefix=f"sked-bench-{self.stamp}-")
+        self.suffix = str(int(time.time()))[-5:]
+        self.result = {"started": self.stamp, "workdir": self.work, "args": vars(args)}
+
+    # -- lifecycle
+    def start_control_plane(self):
+        self.cp_dir = os.path.join(self.work, "cp")
+        env = dict(os.environ, SKED_CONTROLLERS="none")
+        log("starting control plane in", self.cp_dir)
+        out = subprocess.run(["bash", os.path.join(REPO, "scripts/control-plane.sh"), "start", self.cp_dir], env=env,
+                             capture_output=True, text=True, timeout=180)
+        if out.returncode != 0:
+            raise RuntimeError("control plane failed: " + out.stderr[-2000:])
+        self.kubeconfig = os.path.join(self.cp_dir, "admin.kubeconfig")
+        with open(self.kubeconfig) as f:
+            server = next(l.split("server:")[1].strip() for l in f if "server:" in l)
+        self.api = Api(server, os.path.join(self.cp_dir, "certs/apiserver.crt"), "admintoken")
+        self.result["apiserver"] = server
+        subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "apply", "-f",
+                        os.path.join(REPO, "config/crd/sked.dev_scheduledjobs.yaml")], check=True, timeout=60,
+                       capture_output=True)
+        subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "wait", "--for=condition=Established",
+                        "crd/scheduledjobs.sked.dev", "--timeout=60s"], check=True, timeout=90, capture_output=True)
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception as e:  # noqa: BLE001
+                log(f"stopping {p.name}: {e}")
+        self.procs = []
+        if self.cp_dir:
+            subprocess.run(["bash", os.path.join(REPO, "scripts/control-plane.sh"), "stop", self.cp_dir], timeout=120)
+            shutil.rmtree(os.path.join(self.cp_dir, "etcd"), ignore_errors=True)
+            self.cp_dir = None
+
+    def start_proc(self, name, argv):
+        p = Proc(name, argv, os.path.join(self.work, f"{name}.log"))
+        self.procs.append(p)
+        return p
+
+    def stop_proc(self, p):
+        p.stop()
+        self.procs.remove(p)
+
+    def delete_ns_contents(self, ns):
+        for path in (f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs",
+                     f"/apis/batch/v1beta1/namespaces/{ns}/cronjobs", f"/apis/batch/v1/namespaces/{ns}/jobs"):
+            try:
+                self.api.req("DELETE", path, ok=(200, 404))
+            except Exception as e:  # noqa: BLE001
+                log(f"deletecollection {path}: {e}")
+
+    # -- 1. physical limit
+    def physical(self):
+        res = []
+        for rnd in range(self.a.physical_rounds):
+            ns = f"physical-{rnd}-{self.suffix}"
+            self.api.ensure_ns(ns)
+            n = self.a.physical_jobs
+
+            def create(i, ns=ns):
+                self.api.req("POST", f"/apis/batch/v1/namespaces/{ns}/jobs",
+                             {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": f"p-{i:05d}"},
+                              "spec": job_template()["spec"]})
+
+            wall = parallel(n, create, self.a.physical_concurrency)
+            log(f"physical round {rnd}: {n} Jobs, {self.a.physical_concurrency} concurrent: {wall:.2f}s")
+            res.append(round(wall, 3))
+            self.delete_ns_contents(ns)
+        self.result["physical"] = {"jobs": self.a.physical_jobs, "concurrency": self.a.physical_concurrency,
+                                   "wall_s": res, "best_s": min(res), "jobs_per_s_best": round(self.a.physical_jobs / min(res))}
+
+    # -- sked process
+    def start_sked(self, ns, tag):
+        mport, hport = free_port(), free_port()
+        argv = [self.a.sked_bin, "operator", "--kubeconfig", self.kubeconfig, "--namespace", ns,
+                "--leader-elect=false", "--metrics-bind-address", f"127.0.0.1:{mport}",
+                "--health-probe-bind-address", f"127.0.0.1:{hport}", "--log-format", "text",
+                "--log-level", "warning", "--workers", str(self.a.workers)]
+        p = self.start_proc(f"sked-{tag}", argv)
+        end = time.time() + 60
+        while time.time() < end:
+            if not p.alive():
+                raise RuntimeError(f"sked exited: see {p.logf.name}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{hport}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return p
+            except OSError:
+                pass
+            time.sleep(0.25)
+        raise TimeoutError("sked not ready in 60s")
+
+    # -- 2. idle
+    def idle(self):
+        ns = f"sked-idle-{self.suffix}"
+        self.api.ensure_ns(ns)
+        p = self.start_sked(ns, "idle")
+        t0 = time.time()
+        time.sleep(self.a.idle)
+        fp = p.window(t0, time.time())
+        self.stop_proc(p)
+        fp["idle_s"] = self.a.idle
+        self.result["sked_idle"] = fp
+        log(f"sked idle {self.a.idle}s: {fp}")
+
+    # -- measurement shared by sked and the reference
+    @staticmethod
+    def analyse(watcher, ticks, n, name_of):
+        snap = watcher.snapshot()
+        tickset = set(ticks)
+        lags, per_tick, seen, dup, other = [], {t: [] for t in ticks}, set(), 0, 0
+        for name, (arr, st, owner) in snap.items():
+            if st is None:
+                other += 1
+                continue
+            if st not in tickset:
+                continue
+            key = (owner or name, st)
+            if key in seen:
+                dup += 1
+                continue
+            seen.add(key)
+            lags.append(arr - st)
+            per_tick[st].append(arr - st)
+        expected = n * len(ticks)
+
+        def summ(v):
+            return {"p50_s": r3(pct(v, 50)), "p99_s": r3(pct(v, 99)), "max_s": r3(max(v) if v else None),
+                    "min_s": r3(min(v) if v else None)}
+
+        out = {"ticks": [iso(t) for t in ticks], "expected_jobs": expected, "jobs": len(lags),
+               "tick_share": round(len(lags) / expected, 4) if expected else None, "duplicates": dup, **summ(lags),
+               "per_tick": [{"tick": iso(t), "jobs": len(per_tick[t]), **summ(per_tick[t])} for t in ticks]}
+        return out
+
+    def wait_jobs(self, watcher, ticks, n, deadline):
+        want = n * len(ticks)
+        tickset = set(ticks)
+        while time.time() < deadline:
+            got = sum(1 for (_, st, _) in watcher.snapshot().values() if st in tickset)
+            if got >= want and time.time() > ticks[-1] + 1:
+                return True
+            time.sleep(0.5)
+        return False
+
+    # -- 3. sked
+    def sked(self, n):
+        period = 20
+        ns = f"sked-n{n}-{self.suffix}"
+        self.api.ensure_ns(ns)
+        w = Watcher(self.api, ns, sked_sched_time)
+        w.start()
+        w.started.wait(10)
+        p = self.start_sked(ns, f"n{n}")
+        t_ready_proc = time.time()
+        # Start creating just after a tick so creation and readiness get the whole period.
+        while time.time() % period < 1 or time.time() % period > 2:
+            time.sleep(0.1)
+        t_create = time.time()
+
+        def create(i):
+            self.api.req("POST", f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", {
+                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": {"name": f"sj-{i:05d}"},
+                "spec": {"schedule": "0,20,40 * * * * *", "concurrencyPolicy": "Allow",
+                         "successfulRunsHistoryLimit": 10, "failedRunsHistoryLimit": 10,
+                         "jobTemplate": job_template()}})
+
+        create_wall = parallel(n, create, self.a.create_concurrency)
+        log(f"sked N={n}: created {n} ScheduledJobs in {create_wall:.2f}s")
+        end = time.time() + 60 + n / 10
+        ready = 0
+        while time.time() < end:
+            items = self.api.list_all(f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs")
+            ready = sum(1 for o in items if (o.get("status") or {}).get("nextScheduleTime"))
+            if ready >= n:
+                break
+            time.sleep(1)
+        t_ready = time.time()
+        if ready < n:
+            log(f"sked N={n}: only {ready}/{n} have status.nextScheduleTime after {t_ready - t_create:.0f}s")
+        first = (int(t_ready) // period + 1) * period
+        ticks = [float(first + k * period) for k in range(self.a.ticks)]
+        log(f"sked N={n}: {ready}/{n} ready {t_ready - t_create:.1f}s after creation began; measuring ticks "
+            f"{iso(ticks[0])} .. {iso(ticks[-1])}")
+        complete = self.wait_jobs(w, ticks, n, ticks[-1] + self.a.sked_grace)
+        t_end = time.time()
+        res = self.analyse(w, ticks, n, None)
+        res.update({"n": n, "namespace": ns, "create_wall_s": round(create_wall, 2),
+                    "ready_after_s": round(t_ready - t_create, 1), "ready": ready, "complete": complete,
+                    "watch_reconnects": w.reconnects,
+                    "footprint_before_load": p.window(t_ready_proc, t_create),
+                    "footprint_setup": p.window(t_create, ticks[0] - 1),
+                    "footprint_ticks": p.window(ticks[0] - 1, t_end)})
+        res["sked_alive"] = p.alive()
+        w.stop()
+        self.stop_proc(p)
+        self.delete_ns_contents(ns)
+        log(f"sked N={n}: {summary(res)}")
+        return res
+
+    # -- 4. reference
+    def start_kcm(self, setting):
+        bin_ = os.path.expanduser(self.a.kcm_bin)
+        argv = [bin_, "--kubeconfig", self.kubeconfig, "--leader-elect=false", "--secure-port=0", "--port=0",
+                "--controllers=cronjob", "--feature-gates=CronJobControllerV2=true"]
+        if setting == "unthrottled":
+            argv += ["--kube-api-qps=2000", "--kube-api-burst=2000"]
+        p = self.start_proc(f"kcm-{setting}", argv)
+        time.sleep(5)
+        if not p.alive():
+            raise RuntimeError(f"kube-controller-manager exited: see {p.logf.name}")
+        return p
+
+    def reference(self, kcm, setting, n):
+        ns = f"ref-{setting[:5]}-n{n}-{self.suffix}"
+        self.api.ensure_ns(ns)
+        w = Watcher(self.api, ns, cronjob_sched_time)
+        w.start()
+        w.started.wait(10)
+        # Create right after a minute boundary so everything exists well before the next one.
+        while not (1 <= time.time() % 60 < 40):
+            time.sleep(0.2)
+        t_create = time.time()
+
+        def create(i):
+            self.api.req("POST", f"/apis/batch/v1beta1/namespaces/{ns}/cronjobs", {
+                "apiVersion": "batch/v1beta1", "kind": "CronJob", "metadata": {"name": f"cj-{i:05d}"},
+                "spec": {"schedule": "* * * * *", "concurrencyPolicy": "Allow",
+                         "successfulJobsHistoryLimit": 10, "failedJobsHistoryLimit": 10,
+                         "jobTemplate": job_template({"bench": "ref"})}})
+
+        create_wall = parallel(n, create, self.a.create_concurrency)
+        t_created = time.time()
+        first = (int(t_created + 5) // 60 + 1) * 60
+        ticks = [float(first + 60 * k) for k in range(self.a.ref_ticks)]
+        log(f"reference {setting} N={n}: created in {create_wall:.2f}s; measuring ticks {iso(ticks[0])} .. "
+            f"{iso(ticks[-1])}")
+        complete = self.wait_jobs(w, ticks, n, ticks[-1] + self.a.ref_grace)
+        t_end = time.time()
+        res = self.analyse(w, ticks, n, None)
+        res.update({"n": n, "setting": setting, "namespace": ns, "create_wall_s": round(create_wall, 2),
+                    "complete": complete, "watch_reconnects": w.reconnects,
+                    "kcm_footprint_ticks": kcm.window(ticks[0] - 1, t_end)})
+        w.stop()
+        self.delete_ns_contents(ns)
+        log(f"reference {setting} N={n}: {summary(res)}")
+        return res
+
+    def run(self):
+        a = self.a
+        self.result["host"] = {"nproc": os.cpu_count(), "machine": platform.machine(), "kernel": platform.release(),
+                               "loadavg_start": os.getloadavg(),
+                               "note": "shared machine (other work running concurrently); 2 cores"}
+        try:
+            self.result["sked_version"] = subprocess.run([a.sked_bin, "--version"], capture_output=True, text=True,
+                                                         timeout=10).stdout.strip()
+        except Exception:  # noqa: BLE001
+            pass
+        self.result["sked_bin"] = a.sked_bin
+        self.start_control_plane()
+        if a.physical_jobs > 0:
+            self.physical()
+        if a.idle > 0:
+            self.idle()
+        self.result["sked"] = []
+        for n in a.sked_n:
+            self.result["sked"].append(self.sked(n))
+            self.write()
+        self.result["reference"] = []
+        for setting in a.ref_settings:
+            if not a.ref_n:
+                break
+            kcm = self.start_kcm(setting)
+            try:
+                for n in a.ref_n:
+                    self.result["reference"].append(self.reference(kcm, setting, n))
+                    self.write()
+            finally:
+                self.stop_proc(kcm)
+        self.result["host"]["loadavg_end"] = os.getloadavg()
+        self.result["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+
+    # -- output
+    def write(self):
+        os.makedirs(self.a.out, exist_ok=True)
+        base = os.path.join(self.a.out, f"{self.stamp}{'-quick' if self.a.quick else ''}")
+        with open(base + ".json", "w") as f:
+            json.dump(self.result, f, indent=2)
+        with open(base + ".md", "w") as f:
+            f.write(markdown(self.result))
+        return base
+
+
+def r3(x):
+    return None if x is None else round(x, 3)
+
+
+def iso(t):
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def summary(r):
+    return (f"{r['jobs']}/{r['expected_jobs']} jobs ({100 * (r['tick_share'] or 0):.1f}%), lag p50 {r['p50_s']}s "
+            f"p99 {r['p99_s']}s max {r['max_s']}s, duplicates {r['duplicates']}")
+
+
+def fmt(x, unit=""):
+    return "–" if x is None else f"{x}{unit}"
+
+
+def markdown(res):
+    L = [f"# sked benchmark {res['started']}", ""]
+    h = res.get("host", {})
+    L += [f"One local kube-apiserver v1.20.2 + etcd (loopback, no kubelet, no kube-controller-manager except the "
+          f"reference's). Host: {h.get('nproc')} cores, {h.get('machine')}, kernel {h.get('kernel')}; "
+          f"**{h.get('note')}** — load average at start {fmt(h.get('loadavg_start'))}, "
+          f"end {fmt(h.get('loadavg_end'))}. sked: `{res.get('sked_bin')}` {res.get('sked_version', '')}.", "",
+          "Lag = arrival of the Job's ADDED watch event minus its scheduled time (sked: annotation "
+          "`sked.dev/scheduled-time`, second precision; CronJob: `<name>-<unix minutes>`). Tick share = "
+          "(object, tick) pairs that produced a Job / N × ticks.", ""]
+    ph = res.get("physical")
+    if ph:
+        L += [f"**Physical limit:** {ph['jobs']} batch/v1 Jobs created by a minimal Python client with "
+              f"{ph['concurrency']} concurrent keep-alive connections: best {ph['best_s']} s "
+              f"({ph['jobs_per_s_best']} Jobs/s; rounds {ph['wall_s']}).", ""]
+    idle = res.get("sked_idle")
+    if idle:
+        L += [f"**sked idle** ({idle.get('idle_s')} s, no ScheduledJobs): RSS {fmt(idle.get('rss_end_mib'), ' MiB')} "
+              f"(peak {fmt(idle.get('rss_peak_mib'), ' MiB')}), CPU {fmt(idle.get('cpu_s'), ' s')}.", ""]
+    L += ["| Controller | Setting | N | Ticks | Jobs | Tick share | Dups | p50 lag (s) | p99 lag (s) | max lag (s) "
+          "| CPU s (ticks window) | RSS peak (MiB) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in res.get("sked", []):
+        fp = r.get("footprint_ticks", {})
+        L.append(f"| sked | 0,20,40 * * * * *, workers {res['args']['workers']} | {r['n']} | {len(r['ticks'])} | "
+                 f"{r['jobs']}/{r['expected_jobs']} | {100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | "
+                 f"{fmt(r['p50_s'])} | {fmt(r['p99_s'])} | {fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} "
+                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} |")
+    for r in res.get("reference", []):
+        fp = r.get("kcm_footprint_ticks", {})
+        s = "default QPS 20/burst 30" if r["setting"] == "default" else "QPS/burst 2000"
+        L.append(f"| kube-controller-manager v1.20.2 CronJob v2 | {s} | {r['n']} | {len(r['ticks'])} | "
+                 f"{r['jobs']}/{r['expected_jobs']} | {100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | "
+                 f"{fmt(r['p50_s'])} | {fmt(r['p99_s'])} | {fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} "
+                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} |")
+    L += ["", "CPU/RSS columns are the controller process (sked, or kube-controller-manager for the reference) "
+          "from /proc, from 1 s before the first measured tick until all Jobs arrived (or the deadline).", ""]
+    if res.get("sked"):
+        L += ["Per tick (sked):", "", "| N | tick | jobs | p50 | p99 | max |", "|---:|---|---:|---:|---:|---:|"]
+        for r in res["sked"]:
+            for t in r["per_tick"]:
+                L.append(f"| {r['n']} | {t['tick']} | {t['jobs']} | {fmt(t['p50_s'])} | {fmt(t['p99_s'])} | "
+                         f"{fmt(t['max_s'])} |")
+        L.append("")
+        L += ["sked setup (creating N ScheduledJobs until all report status.nextScheduleTime):", "",
+              "| N | create wall (s) | ready after (s) | CPU s setup | RSS before load (MiB) | RSS peak setup (MiB) |",
+              "|---:|---:|---:|---:|---:|---:|"]
+        for r in res["sked"]:
+            L.append(f"| {r['n']} | {r['create_wall_s']} | {r['ready_after_s']} | "
+                     f"{fmt(r['footprint_setup'].get('cpu_s'))} | {fmt(r['footprint_before_load'].get('rss_end_mib'))} "
+                     f"| {fmt(r['footprint_setup'].get('rss_peak_mib'))} |")
+        L.append("")
+    if res.get("reference"):
+        L += ["Per tick (reference):", "", "| setting | N | tick | jobs | p50 | p99 | max |",
+              "|---|---:|---|---:|---:|---:|---:|"]
+        for r in res["reference"]:
+            for t in r["per_tick"]:
+                L.append(f"| {r['setting']} | {r['n']} | {t['tick']} | {t['jobs']} | {fmt(t['p50_s'])} | "
+                         f"{fmt(t['p99_s'])} | {fmt(t['max_s'])} |")
+        L.append("")
+    return "\n".join(L) + "\n"
+
+
+def plot(res, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        log(f"no plot: {e}")
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = [("sked", [r for r in res.get("sked", [])])]
+    for s in ("default", "unthrottled"):
+        series.append((f"kube-controller-manager CronJob v2 ({'QPS 20' if s == 'default' else 'QPS 2000'})",
+                       [r for r in res.get("reference", []) if r["setting"] == s]))
+    for label, rows in series:
+        rows = [r for r in rows if r.get("p99_s") is not None]
+        if rows:
+            ax.plot([r["n"] for r in rows], [r["p99_s"] for r in rows], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (objects firing on the same tick)")
+    ax.set_ylabel("p99 lag: watch ADDED − scheduled time (s)")
+    ax.set_title(f"Schedule lag, one local kube-apiserver v1.20.2 ({res['started']})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
+    ap.add_argument("--quick", action="store_true", help="N=10,100 for sked only, short idle")
+    ap.add_argument("--sked-n", type=ints, default=[10, 100, 1000], help="comma-separated N for sked")
+    ap.add_argument("--ref-n", type=ints, default=[10, 1000], help="comma-separated N for the reference ('' = none)")
+    ap.add_argument("--ref-settings", default="default,unthrottled", type=lambda s: [x for x in s.split(",") if x])
+    ap.add_argument("--ticks", type=int, default=3, help="measured sked ticks (20 s apart)")
+    ap.add_argument("--ref-ticks", type=int, default=2, help="measured reference ticks (60 s apart)")
+    ap.add_argument("--sked-grace", type=float, default=19, help="seconds after the last sked tick to wait for Jobs")
+    ap.add_argument("--ref-grace", type=float, default=90, help="seconds after the last reference tick to wait")
+    ap.add_argument("--idle", type=float, default=60, help="seconds of idle sked footprint (0 = skip)")
+    ap.add_argument("--physical-jobs", type=int, default=1000)
+    ap.add_argument("--physical-concurrency", type=int, default=24)
+    ap.add_argument("--physical-rounds", type=int, default=2)
+    ap.add_argument("--create-concurrency", type=int, default=24)
+    ap.add_argument("--workers", type=int, default=16, help="sked --workers")
+    ap.add_argument("--sked-bin", default=os.path.join(REPO, ".build-release/release/sked"))
+    ap.add_argument("--kcm-bin", default="~/.cache/sked/k8s-v1.20.2/kube-controller-manager")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    a = ap.parse_args()
+    if a.quick:
+        if "--sked-n" not in sys.argv:
+            a.sked_n = [10, 100]
+        if "--ref-n" not in sys.argv:
+            a.ref_n = []
+        if "--idle" not in sys.argv:
+            a.idle = 30
+    if not os.path.exists(a.sked_bin):
+        alt = os.path.join(REPO, ".build/debug/sked")
+        log(f"{a.sked_bin} missing; using the DEBUG build {alt}")
+        a.sked_bin = alt
+
+    b = Bench(a)
+
+    def on_term(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    rc = 0
+    try:
+        b.run()
+    except KeyboardInterrupt:
+        log("interrupted; cleaning up")
+        b.result["interrupted"] = True
+        rc = 130
+    except Exception as e:  # noqa: BLE001
+        log(f"FAILED: {e!r}")
+        b.result["error"] = repr(e)
+        rc = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        b.cleanup()
+    base = b.write()
+    try:
+        p = plot(b.result, base + ".png")
+        if p:
+            log("plot:", p)
+    except Exception as e:  # noqa: BLE001
+        log(f"plot failed: {e!r}")
+    print(open(base + ".md").read())
+    log(f"results: {base}.md / .json; logs in {b.work}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
