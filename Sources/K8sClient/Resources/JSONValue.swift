@@ -10,15 +10,43 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     public init(from decoder: any Decoder) throws {
+        // Every failed attempt below throws a DecodingError, which is costly (it builds a coding
+        // path), and pod templates hold hundreds of values: try the common shapes first.
+        // Strings and objects then cost at most one failed attempt.
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        if c.decodeNil() {
+            self = .null
+            return
+        }
+        if let s = try? c.decode(String.self) {
+            self = .string(s)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var o: [String: JSONValue] = [:]
+            o.reserveCapacity(object.allKeys.count)
+            for key in object.allKeys { o[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
+            self = .object(o)
+            return
+        }
+        if var array = try? decoder.unkeyedContainer() {
+            var a: [JSONValue] = []
+            if let n = array.count { a.reserveCapacity(n) }
+            while !array.isAtEnd { a.append(try array.decode(JSONValue.self)) }
+            self = .array(a)
+            return
+        }
+        if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let i = try? c.decode(Int64.self) { self = .number(Double(i)) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else { self = .number(try c.decode(Double.self)) }
     }
 
     public func encode(to encoder: any Encoder) throws {
