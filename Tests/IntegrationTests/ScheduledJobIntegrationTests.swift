@@ -92,9 +92,13 @@ import Testing
                 .map { Int64($0.timeIntervalSince1970) }.sorted()
             #expect(times.count == jobs.count)
             #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
-            #expect(times.count >= 5)
-            let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
-            #expect(gaps.allSatisfy { $0 == 2 }, "ticks missing across the restart: \(times)")
+            #expect(times.count >= 4)
+            // Every tick is accounted for: a Job, or — when the restart took longer than one
+            // interval — counted as missed, with only the most recent tick started.
+            let missed = try await f.scheduledJobs.get("steady").status?.missedRuns ?? 0
+            let ticks = Int((times.last! - times.first!) / 2) + 1
+            #expect(times.count + missed == ticks, "jobs \(times), missed \(missed)")
+            #expect(missed <= 2, "a short restart lost more than it should: jobs \(times), missed \(missed)")
         }
     }
 

@@ -73,3 +73,19 @@ import Testing
         #expect(RFC3339.parse("yesterday") == nil)
     }
 }
+
+@Suite struct LeanDecoding {
+    @Test func aCacheThatNeverReadsThePodTemplateSkipsDecodingIt() throws {
+        let text = Data(#"{"metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[]}}},"status":{"active":1}}"#.utf8)
+        let full = try KubernetesJSON.decoder().decode(Job.self, from: text)
+        let lean = try KubernetesJSON.decoder(omitSpec: true).decode(Job.self, from: text)
+        #expect(full.spec != nil)
+        #expect(lean.spec == nil)
+        #expect(lean.status?.active == 1 && lean.metadata.name == "j")
+        guard case .added(let j) = try WatchEvent<Job>.decode(Data(#"{"type":"ADDED","object":\#(String(decoding: text, as: UTF8.self))}"#.utf8), omitSpec: true) else {
+            Issue.record("not added")
+            return
+        }
+        #expect(j.spec == nil)
+    }
+}

@@ -6,19 +6,25 @@ public struct API<R: KubernetesResource>: Sendable {
     public let client: KubernetesClient
     public let namespace: String?
     public let resource: ResourceDescriptor
+    /// Decode answers without their `spec` (for caches that never read it; see `Job`).
+    public let omitsSpec: Bool
 
-    public init(client: KubernetesClient, namespace: String?, resource: ResourceDescriptor = R.resource) {
+    public init(client: KubernetesClient, namespace: String?, resource: ResourceDescriptor = R.resource, omitsSpec: Bool = false) {
         self.client = client
         self.namespace = namespace
         self.resource = resource
+        self.omitsSpec = omitsSpec
     }
+
+    /// The same view, decoding answers without their `spec`.
+    public func omittingSpec() -> API<R> { API(client: client, namespace: namespace, resource: resource, omitsSpec: true) }
 
     private func path(_ name: String? = nil, subresource: String? = nil, namespace ns: String? = nil) -> String {
         resource.path(namespace: ns ?? namespace, name: name, subresource: subresource)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ what: String) throws -> T {
-        do { return try KubernetesJSON.decode(type, from: data) } catch {
+        do { return try KubernetesJSON.decoder(omitSpec: omitsSpec).decode(type, from: data) } catch {
             throw KubernetesError(statusCode: nil, reason: .decoding, message: "decoding \(what) as \(resource.kind): \(error)")
         }
     }
@@ -128,6 +134,6 @@ public struct API<R: KubernetesResource>: Sendable {
         // The server ends the watch after timeoutSeconds; the transport timeout is a safety net above it.
         let timeout = Duration.seconds((options.timeoutSeconds ?? 1800) + 30)
         let body = try await client.stream(path: path(), query: options.query, timeout: timeout)
-        return WatchEventStream(body: body)
+        return WatchEventStream(body: body, omitSpec: omitsSpec)
     }
 }

@@ -15,6 +15,16 @@ public struct Job: KubernetesResource, Hashable {
         self.status = status
     }
 
+    enum CodingKeys: String, CodingKey { case metadata, spec, status }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        status = try c.decodeIfPresent(JobStatus.self, forKey: .status)
+        // Informers that never read the pod template skip it: decoding it is most of the cost.
+        spec = decoder.userInfo[.omitSpec] as? Bool == true ? nil : try c.decodeIfPresent(JSONValue.self, forKey: .spec)
+    }
+
     /// `Complete` or `Failed` condition with status `True`, if the Job has finished.
     public var finishedCondition: JobCondition? {
         status?.conditions?.first { ($0.type == "Complete" || $0.type == "Failed") && $0.status == "True" }

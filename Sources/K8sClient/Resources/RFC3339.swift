@@ -34,9 +34,15 @@ public enum RFC3339 {
 }
 
 /// The JSON coders every request and response goes through.
+extension CodingUserInfoKey {
+    /// Set to `true` to decode objects without their `spec` (types that support it, such as `Job`).
+    public static let omitSpec = CodingUserInfoKey(rawValue: "sked.omitSpec")!
+}
+
 public enum KubernetesJSON {
-    public static func decoder() -> JSONDecoder {
+    public static func decoder(omitSpec: Bool = false) -> JSONDecoder {
         let d = JSONDecoder()
+        if omitSpec { d.userInfo[.omitSpec] = true }
         d.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
             let s = try c.decode(String.self)

@@ -22,8 +22,8 @@ public enum WatchEvent<R: KubernetesResource>: Sendable {
     }
 
     /// Decodes one line of a watch stream.
-    public static func decode(_ line: Data) throws -> WatchEvent<R> {
-        let decoder = KubernetesJSON.decoder()
+    public static func decode(_ line: Data, omitSpec: Bool = false) throws -> WatchEvent<R> {
+        let decoder = KubernetesJSON.decoder(omitSpec: omitSpec)
         do {
             let type = try decoder.decode(Envelope.self, from: line).type
             switch type {
@@ -58,14 +58,19 @@ extension Status {
 public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<R>
     let body: ByteChunks
+    let omitSpec: Bool
 
-    public init(body: ByteChunks) { self.body = body }
+    public init(body: ByteChunks, omitSpec: Bool = false) {
+        self.body = body
+        self.omitSpec = omitSpec
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: ByteChunks.AsyncIterator
         var decoder = WatchLineDecoder()
         var pending: [Data] = []
         var finished = false
+        let omitSpec: Bool
 
         public mutating func next() async throws -> WatchEvent<R>? {
             while pending.isEmpty {
@@ -77,9 +82,9 @@ public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
                     if let last = decoder.finish() { pending = [last] }
                 }
             }
-            return try WatchEvent<R>.decode(pending.removeFirst())
+            return try WatchEvent<R>.decode(pending.removeFirst(), omitSpec: omitSpec)
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator(), omitSpec: omitSpec) }
 }

@@ -50,7 +50,7 @@ public final class ScheduledJobController: Sendable {
             var jobWatch = WatcherConfiguration(labelSelector: JobTarget.Label.scheduledJob)
             jobWatch.logger = logger
             let jobInformer = Informer(
-                api: client.api(Job.self, namespace: namespace), configuration: jobWatch,
+                api: client.api(Job.self, namespace: namespace).omittingSpec(), configuration: jobWatch,
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
             let reconciler = ScheduledJobReconciler(
                 target: JobTarget(client: client, store: jobInformer.store), events: events,

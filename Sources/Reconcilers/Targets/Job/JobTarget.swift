@@ -87,7 +87,8 @@ public struct JobTarget: RunTarget {
             spec: jobSpec)
     }
 
-    private func api(_ sj: ScheduledJob) -> API<Job> { client.api(Job.self, namespace: sj.metadata.namespace) }
+    /// Answers are only cached (without spec) or read for metadata: skip decoding pod templates.
+    private func api(_ sj: ScheduledJob) -> API<Job> { client.api(Job.self, namespace: sj.metadata.namespace).omittingSpec() }
 
     public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
         let job = Self.makeJob(request, for: sj, spec: spec)
