@@ -142,3 +142,16 @@ import Testing
         #expect(bucket.reserve(now: later) > .zero)
     }
 }
+
+@Suite struct WireBodies {
+    @Test func typedObjectsGetApiVersionAndKindFromTheirDescriptor() async throws {
+        let t = ScriptedTransport { _ in .text(#"{"metadata":{"name":"j"}}"#) }
+        _ = try await KubernetesClient.scripted(t).api(Job.self, namespace: "n").create(Job(metadata: ObjectMeta(name: "j"), spec: ["backoffLimit": 0]))
+        let body = try KubernetesJSON.decode(JSONValue.self, from: try #require(t.requests.first?.body))
+        #expect(body["apiVersion"] == "batch/v1")
+        #expect(body["kind"] == "Job")
+        #expect(body["metadata"]?["name"] == "j")
+        #expect(body["spec"]?["backoffLimit"] == 0)
+        #expect(body.objectValue?.keys.sorted() == ["apiVersion", "kind", "metadata", "spec"])
+    }
+}
