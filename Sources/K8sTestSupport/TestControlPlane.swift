@@ -52,6 +52,7 @@ public struct TestControlPlane: Sendable {
             atexit {
                 if let dir = ownedControlPlaneDirectory {
                     _ = try? TestProcess.run("/bin/bash", [TestControlPlane.repositoryRoot + "/scripts/control-plane.sh", "stop", dir])
+                    try? FileManager.default.removeItem(atPath: dir)
                 }
             }
             var values: [String: String] = [:]
