@@ -29,6 +29,7 @@ public struct TestFlinkCluster: Sendable {
                 atexit {
                     if let dir = ownedFlinkDirectory {
                         _ = try? TestProcess.run("/bin/bash", [TestControlPlane.repositoryRoot + "/scripts/flink-cluster.sh", "stop", dir])
+                        try? FileManager.default.removeItem(atPath: dir)
                     }
                 }
                 for line in output.split(separator: "\n") where line.hasPrefix("export ") {
