@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -234,19 +235,25 @@ def cronjob_sched_time(md):
 
 
 # --------------------------------------------------------------------------- processes
-class Proc:
-    """A child process we started, sampled from /proc."""
+class Sampler:
+    """Samples RSS and CPU seconds of one PID from /proc every 0.5 s."""
 
-    def __init__(self, name, argv, logpath, env=None):
-        self.name = name
-        self.logf = open(logpath, "wb")
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT, env=env)
-        self.pid = self.p.pid
+    def __init__(self, name, pid):
+        self.name, self.pid = name, pid
         self.samples = []  # (t, rss_kib, cpu_s)
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._sample, daemon=True)
         self._t.start()
-        log(f"started {name} pid {self.pid} (log {logpath})")
+
+    def alive(self):
+        return os.path.exists(f"/proc/{self.pid}")
+
+    def _sample(self):
+        while not self._stop.is_set() and self.alive():
+            s = self.read()
+            if s:
+                self.samples.append(s)
+            self._stop.wait(0.5)
 
     def read(self):
         try:
@@ -259,13 +266,6 @@ class Proc:
         except (OSError, StopIteration, ValueError, IndexError):
             return None
 
-    def _sample(self):
-        while not self._stop.is_set() and self.p.poll() is None:
-            s = self.read()
-            if s:
-                self.samples.append(s)
-            self._stop.wait(0.5)
-
     def window(self, t0, t1):
         """Footprint between t0 and t1 (epoch seconds): CPU seconds, peak and last RSS (MiB)."""
         w = [s for s in self.samples if t0 - 0.6 <= s[0] <= t1 + 0.6]
@@ -273,6 +273,16 @@ class Proc:
             return {"cpu_s": None, "rss_peak_mib": None, "rss_end_mib": None}
         return {"cpu_s": round(w[-1][2] - w[0][2], 2), "seconds": round(w[-1][0] - w[0][0], 1),
                 "rss_peak_mib": round(max(s[1] for s in w) / 1024, 1), "rss_end_mib": round(w[-1][1] / 1024, 1)}
+
+
+class Proc(Sampler):
+    """A child process we started, sampled from /proc."""
+
+    def __init__(self, name, argv, logpath, env=None):
+        self.logf = open(logpath, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT, env=env)
+        super().__init__(name, self.p.pid)
+        log(f"started {name} pid {self.pid} (log {logpath})")
 
     def alive(self):
         return self.p.poll() is None
@@ -316,6 +326,11 @@ class Bench:
             server = next(l.split("server:")[1].strip() for l in f if "server:" in l)
         self.api = Api(server, os.path.join(self.cp_dir, "certs/apiserver.crt"), "admintoken")
         self.result["apiserver"] = server
+        self.cp_samplers = {}
+        with open(os.path.join(self.cp_dir, "pids")) as f:
+            for line in f:
+                pid, name = line.split()
+                self.cp_samplers[name] = Sampler(name, int(pid))
         subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "apply", "-f",
                         os.path.join(REPO, "config/crd/sked.dev_scheduledjobs.yaml")], check=True, timeout=60,
                        capture_output=True)
@@ -333,6 +348,9 @@ class Bench:
             subprocess.run(["bash", os.path.join(REPO, "scripts/control-plane.sh"), "stop", self.cp_dir], timeout=120)
             shutil.rmtree(os.path.join(self.cp_dir, "etcd"), ignore_errors=True)
             self.cp_dir = None
+
+    def cp_footprint(self, t0, t1):
+        return {f"{k}_footprint_ticks": v.window(t0, t1) for k, v in self.cp_samplers.items()}
 
     def start_proc(self, name, argv):
         p = Proc(name, argv, os.path.join(self.work, f"{name}.log"))
@@ -377,8 +395,9 @@ class Bench:
         argv = [self.a.sked_bin, "operator", "--kubeconfig", self.kubeconfig, "--namespace", ns,
                 "--leader-elect=false", "--metrics-bind-address", f"127.0.0.1:{mport}",
                 "--health-probe-bind-address", f"127.0.0.1:{hport}", "--log-format", "text",
-                "--log-level", "warning", "--workers", str(self.a.workers)]
+                "--log-level", "warning", "--workers", str(self.a.workers)] + self.a.sked_args.split()
         p = self.start_proc(f"sked-{tag}", argv)
+        p.metrics_port = mport
         end = time.time() + 60
         while time.time() < end:
             if not p.alive():
@@ -494,6 +513,8 @@ class Bench:
                     "footprint_setup": p.window(t_create, ticks[0] - 1),
                     "footprint_ticks": p.window(ticks[0] - 1, t_end)})
         res["sked_alive"] = p.alive()
+        res.update(self.cp_footprint(ticks[0] - 1, t_end))
+        res["sked_metrics"] = scrape(p.metrics_port)
         w.stop()
         self.stop_proc(p)
         self.delete_ns_contents(ns)
@@ -543,6 +564,7 @@ class Bench:
         res.update({"n": n, "setting": setting, "namespace": ns, "create_wall_s": round(create_wall, 2),
                     "complete": complete, "watch_reconnects": w.reconnects,
                     "kcm_footprint_ticks": kcm.window(ticks[0] - 1, t_end)})
+        res.update(self.cp_footprint(ticks[0] - 1, t_end))
         w.stop()
         self.delete_ns_contents(ns)
         log(f"reference {setting} N={n}: {summary(res)}")
@@ -559,6 +581,9 @@ class Bench:
         except Exception:  # noqa: BLE001
             pass
         self.result["sked_bin"] = a.sked_bin
+        st = os.stat(a.sked_bin)
+        self.result["sked_bin_mtime"] = iso(st.st_mtime)
+        self.result["sked_bin_size"] = st.st_size
         self.start_control_plane()
         if a.physical_jobs > 0:
             self.physical()
@@ -593,6 +618,22 @@ class Bench:
         return base
 
 
+def scrape(port):
+    """sked's own counters and histogram sums (no buckets) from /metrics."""
+    out = {}
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("sked_") and "_bucket" not in line:
+                    k, _, v = line.rpartition(" ")
+                    # Sum per-object series (scheduledjob="...") into one per metric and the rest.
+                    k = re.sub(r'(,?)scheduledjob="[^"]*"', "", k).replace("{,", "{")
+                    out[k] = out.get(k, 0.0) + float(v)
+    except (OSError, ValueError) as e:
+        out["error"] = str(e)
+    return out
+
+
 def r3(x):
     return None if x is None else round(x, 3)
 
@@ -610,13 +651,19 @@ def fmt(x, unit=""):
     return "–" if x is None else f"{x}{unit}"
 
 
+def cp_cpu(r):
+    a = (r.get("kube-apiserver_footprint_ticks") or {}).get("cpu_s")
+    e = (r.get("etcd_footprint_ticks") or {}).get("cpu_s")
+    return "–" if a is None else f"{a} + {e}"
+
+
 def markdown(res):
     L = [f"# sked benchmark {res['started']}", ""]
     h = res.get("host", {})
     L += [f"One local kube-apiserver v1.20.2 + etcd (loopback, no kubelet, no kube-controller-manager except the "
           f"reference's). Host: {h.get('nproc')} cores, {h.get('machine')}, kernel {h.get('kernel')}; "
           f"**{h.get('note')}** — load average at start {fmt(h.get('loadavg_start'))}, "
-          f"end {fmt(h.get('loadavg_end'))}. sked: `{res.get('sked_bin')}` {res.get('sked_version', '')}.", "",
+          f"end {fmt(h.get('loadavg_end'))}. sked: `{res.get('sked_bin')}` {res.get('sked_version', '')} (built {res.get('sked_bin_mtime', '?')}).", "",
           "Lag = arrival of the Job's ADDED watch event minus its scheduled time (sked: annotation "
           "`sked.dev/scheduled-time`, second precision; CronJob: `<name>-<unix minutes>`). Tick share = "
           "(object, tick) pairs that produced a Job / N × ticks.", ""]
@@ -630,20 +677,21 @@ def markdown(res):
         L += [f"**sked idle** ({idle.get('idle_s')} s, no ScheduledJobs): RSS {fmt(idle.get('rss_end_mib'), ' MiB')} "
               f"(peak {fmt(idle.get('rss_peak_mib'), ' MiB')}), CPU {fmt(idle.get('cpu_s'), ' s')}.", ""]
     L += ["| Controller | Setting | N | Ticks | Jobs | Tick share | Dups | p50 lag (s) | p99 lag (s) | max lag (s) "
-          "| CPU s (ticks window) | RSS peak (MiB) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+          "| CPU s (ticks window) | RSS peak (MiB) | apiserver+etcd CPU s |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res.get("sked", []):
         fp = r.get("footprint_ticks", {})
-        L.append(f"| sked | 0,20,40 * * * * *, workers {res['args']['workers']} | {r['n']} | {len(r['ticks'])} | "
+        L.append(f"| sked | 0,20,40 * * * * *, workers {res['args']['workers']}{(' ' + res['args']['sked_args']) if res['args'].get('sked_args') else ''} | {r['n']} | {len(r['ticks'])} | "
                  f"{r['jobs']}/{r['expected_jobs']} | {100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | "
                  f"{fmt(r['p50_s'])} | {fmt(r['p99_s'])} | {fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} "
-                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} |")
+                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} | {cp_cpu(r)} |")
     for r in res.get("reference", []):
         fp = r.get("kcm_footprint_ticks", {})
         s = "default QPS 20/burst 30" if r["setting"] == "default" else "QPS/burst 2000"
         L.append(f"| kube-controller-manager v1.20.2 CronJob v2 | {s} | {r['n']} | {len(r['ticks'])} | "
                  f"{r['jobs']}/{r['expected_jobs']} | {100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | "
                  f"{fmt(r['p50_s'])} | {fmt(r['p99_s'])} | {fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} "
-                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} |")
+                 f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} | {cp_cpu(r)} |")
     L += ["", "CPU/RSS columns are the controller process (sked, or kube-controller-manager for the reference) "
           "from /proc, from 1 s before the first measured tick until all Jobs arrived (or the deadline).", ""]
     if res.get("sked"):
@@ -688,7 +736,12 @@ def plot(res, path):
     for label, rows in series:
         rows = [r for r in rows if r.get("p99_s") is not None]
         if rows:
-            ax.plot([r["n"] for r in rows], [r["p99_s"] for r in rows], marker="o", label=label)
+            line, = ax.plot([r["n"] for r in rows], [r["p99_s"] for r in rows], marker="o", label=label)
+            for r in rows:
+                if (r.get("tick_share") or 0) < 1:
+                    ax.annotate(f"only {100 * r['tick_share']:.0f}% of ticks\n(p99 of the Jobs that came)",
+                                (r["n"], r["p99_s"]), textcoords="offset points", xytext=(-150, -4), fontsize=7,
+                                color=line.get_color(), arrowprops={"arrowstyle": "->", "color": line.get_color()})
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("N (objects firing on the same tick)")
@@ -710,7 +763,7 @@ def main():
     ap.add_argument("--ref-settings", default="default,unthrottled", type=lambda s: [x for x in s.split(",") if x])
     ap.add_argument("--ticks", type=int, default=3, help="measured sked ticks (20 s apart)")
     ap.add_argument("--ref-ticks", type=int, default=2, help="measured reference ticks (60 s apart)")
-    ap.add_argument("--sked-grace", type=float, default=19, help="seconds after the last sked tick to wait for Jobs")
+    ap.add_argument("--sked-grace", type=float, default=25, help="seconds after the last sked tick to wait for Jobs")
     ap.add_argument("--ref-grace", type=float, default=90, help="seconds after the last reference tick to wait")
     ap.add_argument("--idle", type=float, default=60, help="seconds of idle sked footprint (0 = skip)")
     ap.add_argument("--physical-jobs", type=int, default=1000)
@@ -718,10 +771,15 @@ def main():
     ap.add_argument("--physical-rounds", type=int, default=2)
     ap.add_argument("--create-concurrency", type=int, default=24)
     ap.add_argument("--workers", type=int, default=16, help="sked --workers")
+    ap.add_argument("--sked-args", default="", help="extra sked operator flags, e.g. '--kube-api-qps 5000'")
     ap.add_argument("--sked-bin", default=os.path.join(REPO, ".build-release/release/sked"))
     ap.add_argument("--kcm-bin", default="~/.cache/sked/k8s-v1.20.2/kube-controller-manager")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--replot", metavar="JSON", help="only redraw the PNG of an earlier result")
     a = ap.parse_args()
+    if a.replot:
+        print(plot(json.load(open(a.replot)), a.replot[:-len(".json")] + ".png"))
+        return 0
     if a.quick:
         if "--sked-n" not in sys.argv:
             a.sked_n = [10, 100]
@@ -762,7 +820,7 @@ def main():
             log("plot:", p)
     except Exception as e:  # noqa: BLE001
         log(f"plot failed: {e!r}")
-    print(open(base + ".md").read())
+    print(open(base + ".md").read())  # noqa: SIM115
     log(f"results: {base}.md / .json; logs in {b.work}")
     return rc
 

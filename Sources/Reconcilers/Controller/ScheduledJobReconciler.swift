@@ -49,13 +49,13 @@ public struct ScheduledJobReconciler: Sendable {
                 do {
                     let outcome = try await target.start(request, for: sj, spec: spec)
                     switch outcome {
-                    case .created(let uid):
-                        setUID(uid, of: request.name, in: &status)
+                    case .created(let uid, let startTime):
+                        record(uid: uid, startTime: startTime, of: request.name, in: &status)
                         RunMetrics.started(sj, target: "job", trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
                         log.info("started run", metadata: ["run": "\(request.name)", "trigger": "\(request.trigger.rawValue)", "scheduledTime": "\(RFC3339.format(request.scheduledTime))"])
                         await events.record(EventNote(.normal, "RunStarted", "Started run \(request.name) (\(request.trigger.rawValue), scheduled \(RFC3339.format(request.scheduledTime)))"), on: sj)
-                    case .alreadyExisted(let uid):
-                        setUID(uid, of: request.name, in: &status)
+                    case .alreadyExisted(let uid, let startTime):
+                        record(uid: uid, startTime: startTime, of: request.name, in: &status)
                     }
                 } catch let rejected as RunStartRejected {
                     // Retrying cannot help: record the run as failed so the tick is accounted for.
@@ -103,8 +103,9 @@ public struct ScheduledJobReconciler: Sendable {
         return result
     }
 
-    private func setUID(_ uid: String?, of name: String, in status: inout ScheduledJobStatus) {
-        guard let uid, let i = status.active?.firstIndex(where: { $0.name == name }) else { return }
-        status.active?[i].uid = uid
+    private func record(uid: String?, startTime: Date?, of name: String, in status: inout ScheduledJobStatus) {
+        guard let i = status.active?.firstIndex(where: { $0.name == name }) else { return }
+        if let uid { status.active?[i].uid = uid }
+        if let startTime { status.active?[i].startTime = startTime }
     }
 }

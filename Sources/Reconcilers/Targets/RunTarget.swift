@@ -1,3 +1,4 @@
+import Foundation
 import K8sClient
 
 /// What a run target (Kubernetes Jobs, Flink jobs) offers the reconciler. Every target
@@ -20,9 +21,12 @@ extension RunTarget {
     public func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? { nil }
 }
 
+/// `startTime` is the start the target will report when it observes the run later (for a Job:
+/// its creation time until the Job controller sets `status.startTime`), so the status written
+/// now matches the next observation and the run's first event causes no second status write.
 public enum StartOutcome: Sendable, Hashable {
-    case created(uid: String?)
-    case alreadyExisted(uid: String?)
+    case created(uid: String?, startTime: Date? = nil)
+    case alreadyExisted(uid: String?, startTime: Date? = nil)
 }
 
 /// A run could not be started for a reason retrying will not fix (the API server rejected

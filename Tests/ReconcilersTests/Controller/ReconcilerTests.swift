@@ -37,6 +37,21 @@ import Testing
         #expect(events.notes.value.contains { $0.reason == "RunStartFailed" && $0.kind == .warning })
     }
 
+    @Test func theRunsFirstObservationCausesNoSecondStatusWrite() async throws {
+        // The target reports the start it will observe later (a Job's creation time, whole seconds).
+        target.startAnswer.value = .success(.created(uid: "new-uid", startTime: t0))
+        _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        let first = try #require(writer.written.value.first ?? nil)
+        #expect(first.active?.first?.startTime == t0)
+        var observed = run("sj-\(unix(t0))", scheduled: t0, started: t0)
+        observed.uid = "new-uid"
+        target.runs.value = [observed]
+        var sj = scheduledJob(created: at(-5))
+        sj.status = first
+        _ = try await reconciler.reconcile(sj)
+        #expect(writer.written.value.count == 1)
+    }
+
     @Test func anUnchangedStatusIsNotWrittenAgain() async throws {
         _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
         let first = try #require(writer.written.value.first ?? nil)

@@ -95,7 +95,7 @@ public struct JobTarget: RunTarget {
         do {
             let created = try await api(sj).create(job)
             store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
-            return .created(uid: created.metadata.uid)
+            return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
         } catch let e as KubernetesError where e.isAlreadyExists {
             // Our own earlier attempt (a restart, a lost status write): adopt it if it is ours.
             let existing = try await api(sj).get(request.name)
@@ -103,7 +103,7 @@ public struct JobTarget: RunTarget {
                 throw RunStartRejected("Job \(request.name) already exists and is not controlled by this ScheduledJob")
             }
             store.upsert(Self.cacheTransform(existing))
-            return .alreadyExisted(uid: existing.metadata.uid)
+            return .alreadyExisted(uid: existing.metadata.uid, startTime: existing.status?.startTime ?? existing.metadata.creationTimestamp)
         } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest, .forbidden].contains(e.reason) {
             throw RunStartRejected("the API server rejected Job \(request.name): \(e.message)")
         }
