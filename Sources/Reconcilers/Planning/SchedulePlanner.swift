@@ -210,10 +210,15 @@ private struct Planning {
         }
         let earliest = status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now
         if let tick = NextFireTime.mostRecent(schedule, in: spec.timeZone, after: earliest, notAfter: now) {
-            let skipped = countTicks(schedule, spec.timeZone, after: earliest, before: tick)
+            // Ticks that already have a run (started by an operator that died before writing
+            // status) are neither started again nor counted as missed.
+            let ran = Set((active + finished).filter { $0.trigger == .schedule || $0.trigger == .retry }.map(\.scheduledTime))
+            let skipped = countTicks(schedule, spec.timeZone, after: earliest, before: tick, excluding: ran)
             status.lastScheduleTime = tick
             let late = now.timeIntervalSince(tick)
-            if let deadline = spec.startingDeadlineSeconds, late > TimeInterval(deadline) {
+            if ran.contains(tick) {
+                if skipped.count > 0 { addMissed(skipped.count) }
+            } else if let deadline = spec.startingDeadlineSeconds, late > TimeInterval(deadline) {
                 addMissed(skipped.count + 1)
                 event(.warning, "MissedSchedule", "Missed run scheduled at \(RFC3339.format(tick)): \(Int(late))s late, beyond startingDeadlineSeconds=\(deadline)\(skipped.text)")
             } else {
@@ -234,12 +239,14 @@ private struct Planning {
 
     /// Ticks strictly between `earliest` and `tick` (missed ones), counted up to a cap so that
     /// a per-second schedule after long downtime costs nothing; beyond the cap the count says so.
-    func countTicks(_ s: CronSchedule, _ tz: TimeZone, after earliest: Date, before tick: Date) -> (count: Int, label: String, text: String) {
+    func countTicks(_ s: CronSchedule, _ tz: TimeZone, after earliest: Date, before tick: Date, excluding ran: Set<Date>) -> (count: Int, label: String, text: String) {
         let cap = 1000
         var n = 0
         var cursor = earliest
-        while n <= cap, let t = NextFireTime.next(s, in: tz, after: cursor), t < tick {
-            n += 1
+        var steps = 0
+        while n <= cap, steps <= cap + ran.count, let t = NextFireTime.next(s, in: tz, after: cursor), t < tick {
+            if !ran.contains(t) { n += 1 }
+            steps += 1
             cursor = t
         }
         let label = n > cap ? "more than \(cap)" : "\(n)"

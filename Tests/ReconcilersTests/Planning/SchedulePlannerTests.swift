@@ -309,3 +309,19 @@ import Testing
         #expect(RunNaming.runName(scheduledJob: "backup", runID: "once", attempt: 2) == "backup-once-r2")
     }
 }
+
+@Suite struct TakeoverAccounting {
+    @Test func ticksStartedByAPreviousOperatorAreNeitherRestartedNorCountedMissed() {
+        // The previous leader created the Job for t0-2 and t0 but died before writing status.
+        let sj = scheduledJob(schedule: "*/2 * * * * *", status: status(lastSchedule: at(-4)))
+        let runs = [run("sj-\(unix(at(-2)))", scheduled: at(-2)), run("sj-\(unix(t0))", scheduled: t0)]
+        let plan = SchedulePlanner.plan(sj, runs: runs, now: at(0.5))
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.missedRuns == nil)
+        #expect(plan.status.lastScheduleTime == t0)
+        #expect(!plan.eventReasons.contains("MissedSchedule"))
+        // With a real gap before them, only the gap counts.
+        let gap = SchedulePlanner.plan(scheduledJob(schedule: "*/2 * * * * *", status: status(lastSchedule: at(-8))), runs: runs, now: at(0.5))
+        #expect(gap.status.missedRuns == 2)  // t0-6 and t0-4; t0-2 and t0 ran
+    }
+}
