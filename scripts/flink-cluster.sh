@@ -134,15 +134,6 @@ ENV
 case "${1:-}" in
   start) start "${2:?usage: start DIR}" ;;
   stop) stop "${2:?usage: stop DIR}" ;;
-  run)
-    shift; [ "${1:-}" = "--" ] && shift
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/sked-flink.XXXXXX")"
-    trap 'stop "$dir"; rm -rf "$dir"' EXIT
-    trap 'exit 130' INT TERM
-    start "$dir" >/dev/null
-    # shellcheck disable=SC1091
-    . "$dir/env"
-    set +e; "$@"; rc=$?; set -e
-    exit $rc ;;
+  run) shift; run_with_service sked-flink "$@" ;;
   *) echo "usage: $0 start DIR | stop DIR | run -- CMD..." >&2; exit 2 ;;
 esac

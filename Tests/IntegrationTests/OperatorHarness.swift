@@ -85,4 +85,18 @@ struct OperatorFixture: Sendable {
     func events(for name: String) async throws -> [Event] {
         try await client.api(Event.self, namespace: namespace).list().items.filter { $0.involvedObject.name == name }
     }
+
+    /// For a ScheduledJob on `*/2 * * * * *`: the scheduled times of its Jobs (sorted), how many
+    /// Jobs carry one, `status.missedRuns`, and how many ticks fell between the first one after
+    /// its creation and its last Job — so a test can check every tick is a Job or counted missed.
+    func tickAccounting(of name: String) async throws -> (times: [Int64], jobs: Int, missed: Int, ticks: Int) {
+        let jobs = try await childJobs(of: name)
+        let times = jobs.compactMap { $0.metadata.annotations?["sked.dev/scheduled-time"].flatMap(RFC3339.parse) }
+            .map { Int64($0.timeIntervalSince1970) }.sorted()
+        let sj = try await scheduledJobs.get(name)
+        let created = Int64(sj.metadata.creationTimestamp!.timeIntervalSince1970)
+        let firstTick = created % 2 == 0 ? created + 2 : created + 1
+        let ticks = times.last.map { Int(($0 - firstTick) / 2) + 1 } ?? 0
+        return (times, jobs.count, sj.status?.missedRuns ?? 0, ticks)
+    }
 }

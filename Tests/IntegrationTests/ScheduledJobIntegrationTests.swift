@@ -87,20 +87,12 @@ import Testing
             // Down for less than one interval, then a fresh operator (new caches) takes over.
             try await Task.sleep(for: .milliseconds(1500))
             _ = try await f.running { try await Task.sleep(for: .seconds(5)) }
-            let jobs = try await f.childJobs(of: "steady")
-            let times = jobs.compactMap { $0.metadata.annotations?["sked.dev/scheduled-time"].flatMap(RFC3339.parse) }
-                .map { Int64($0.timeIntervalSince1970) }.sorted()
-            #expect(times.count == jobs.count)
+            let (times, jobCount, missed, ticks) = try await f.tickAccounting(of: "steady")
+            #expect(times.count == jobCount)
             #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
             #expect(times.count >= 4)
             // Every tick is accounted for: a Job, or — when the restart took longer than one
             // interval — counted as missed, with only the most recent tick started.
-            let sj = try await f.scheduledJobs.get("steady")
-            let missed = sj.status?.missedRuns ?? 0
-            // Ticks from the first one after creation (even seconds) to the last Job.
-            let created = Int64(sj.metadata.creationTimestamp!.timeIntervalSince1970)
-            let firstTick = created % 2 == 0 ? created + 2 : created + 1
-            let ticks = Int((times.last! - firstTick) / 2) + 1
             #expect(times.count + missed == ticks, "jobs \(times), missed \(missed)")
             #expect(missed <= 2, "a short restart lost more than it should: jobs \(times), missed \(missed)")
         }

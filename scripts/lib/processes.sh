@@ -23,3 +23,20 @@ stop_recorded_pids() {
   done < "$dir/pids"
   rm -f "$dir/pids"
 }
+
+# run_with_service PREFIX CMD...: the `run` subcommand of a service script. Starts the service
+# (the caller's start()) in a fresh temp folder, runs CMD with its DIR/env exported, always
+# stops it (the caller's stop()) and removes the folder; exits with CMD's status.
+run_with_service() {
+  local prefix="$1"; shift
+  [ "${1:-}" = "--" ] && shift
+  RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX")"
+  trap 'stop "$RUN_DIR"; rm -rf "$RUN_DIR"' EXIT
+  trap 'exit 130' INT TERM
+  start "$RUN_DIR" >/dev/null
+  # shellcheck disable=SC1091
+  . "$RUN_DIR/env"
+  local rc
+  set +e; "$@"; rc=$?; set -e
+  exit $rc
+}
