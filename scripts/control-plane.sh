@@ -14,6 +14,10 @@
 # SKED_CONTROLLERS (default "garbagecollector,namespace") picks kube-controller-manager's
 # controllers; set it to "none" to skip it. ConfigMaps bypass the watch cache
 # (--watch-cache-sizes=configmaps#0) so tests can force "410 Gone" by compacting etcd.
+# SKED_NODE=1 adds a real node (scripts/node.sh: containerd, kube-scheduler, kubelet) so Jobs
+# really run; the default controllers are then '*,-cronjob' (job, garbage collector, namespace,
+# service accounts, ...: sked is the CronJob controller under test). Needs root; DIR/env then
+# also exports SKED_TEST_NODE.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -21,8 +25,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib/processes.sh"
 log() { echo "control-plane: $*" >&2; }
 
-# Reverse order of start: controller-manager, apiserver, then etcd.
-stop() { stop_recorded_pids "$1" 10; }
+# The node first (its containers and mounts need containerd to go in order), then the rest in
+# reverse order of start: controller-manager, apiserver, then etcd.
+stop() {
+  if [ -d "$1/node" ]; then "$HERE/node.sh" stop "$1" || true; fi
+  stop_recorded_pids "$1" 10
+}
 
 kubeconfig() { # file token server ca
   cat > "$1" <<KC
@@ -51,7 +59,9 @@ start() {
   local dir="$1"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  local bin; bin="$("$HERE/test-assets.sh" | tail -1)"
+  local node="${SKED_NODE:-0}" bin
+  # With a node, build its binaries now, not while etcd and the API server wait.
+  if [ "$node" = 1 ]; then bin="$("$HERE/test-assets.sh" node | tail -1)"; else bin="$("$HERE/test-assets.sh" | tail -1)"; fi
   local pe pp pa
   pe=$(free_port); pp=$(free_port); pa=$(free_port)
   : > "$dir/pids"
@@ -87,9 +97,11 @@ TOK
   kubeconfig "$dir/admin.kubeconfig" admintoken "$server" "$dir/certs/apiserver.crt"
   kubeconfig "$dir/operator.kubeconfig" operatortoken "$server" "$dir/certs/apiserver.crt"
   local controllers="${SKED_CONTROLLERS:-garbagecollector,namespace}"
+  [ "$node" = 1 ] && controllers="${SKED_CONTROLLERS:-*,-cronjob}"
   if [ "$controllers" != none ]; then
     "$bin/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --controllers="$controllers" --leader-elect=false \
       --secure-port=0 --port=0 --service-account-private-key-file="$dir/sa.key" --root-ca-file="$dir/certs/apiserver.crt" \
+      --flex-volume-plugin-dir="$dir/volume-plugins" \
       </dev/null >"$dir/logs/kube-controller-manager.log" 2>&1 &
     echo "$! kube-controller-manager" >> "$dir/pids"
   fi
@@ -99,6 +111,10 @@ export SKED_TEST_OPERATOR_KUBECONFIG=$dir/operator.kubeconfig
 export SKED_TEST_CONTROL_PLANE=$dir
 export SKED_TEST_ETCD=http://127.0.0.1:$pe
 ENV
+  if [ "$node" = 1 ]; then
+    # node.sh explains a failure in one line; stop everything else quietly.
+    "$HERE/node.sh" start "$dir" || { stop "$dir" 2>/dev/null; exit 1; }
+  fi
   log "ready: $server (kubeconfig $dir/admin.kubeconfig)"
   cat "$dir/env"
 }

@@ -3,6 +3,11 @@
 # tests run against: kube-apiserver and kube-controller-manager v1.20.2 from Debian's
 # `kubernetes` source package, plus Debian's etcd. Idempotent: a second run only checks.
 # Prints the cache folder on its last line.
+#
+#   scripts/test-assets.sh            kube-apiserver + kube-controller-manager
+#   scripts/test-assets.sh node       the same plus kubelet + kube-scheduler (for scripts/node.sh);
+#                                     only asked for by the real-node path, so others don't pay for it
+#   scripts/test-assets.sh NAME...    exactly these cmd/NAME binaries
 set -euo pipefail
 
 K8S_VERSION=1.20.2
@@ -14,7 +19,8 @@ WANT=(kube-apiserver kube-controller-manager)
 # v1.0.2 fixes it with the same API; Debian ships it, so it replaces the vendored copy.
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 STAMP_VERSION=2   # bump to force a rebuild of cached binaries after a recipe change
-[ "$#" -gt 0 ] && WANT=("$@")
+if [ "${1:-}" = node ]; then WANT+=(kubelet kube-scheduler)
+elif [ "$#" -gt 0 ]; then WANT=("$@"); fi
 
 log() { echo "test-assets: $*" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -28,7 +34,7 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v curl >/dev/null || need_apt+=(curl)
 [ -d "$REFLECT2" ] || need_apt+=(golang-github-modern-go-reflect2-dev)
 missing_bins=()
-[ "$(cat "$BIN/.recipe" 2>/dev/null)" = "$STAMP_VERSION" ] || rm -f "$BIN"/kube-*
+[ "$(cat "$BIN/.recipe" 2>/dev/null)" = "$STAMP_VERSION" ] || rm -f "$BIN"/kube-* "$BIN"/kubelet
 for b in "${WANT[@]}"; do [ -x "$BIN/$b" ] || missing_bins+=("$b"); done
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -56,16 +62,21 @@ if [ "${#missing_bins[@]}" -gt 0 ]; then
   fi
   TREE="$SRC/kubernetes-$K8S_VERSION"
   [ -d "$TREE" ] || { log "FATAL: $TREE not found after unpacking"; exit 1; }
-  mkdir -p "$TREE/.go/src/k8s.io"
-  ln -sfn ../../.. "$TREE/.go/src/k8s.io/kubernetes"
-  rm -rf "$TREE/vendor/github.com/modern-go/reflect2"
-  cp -r "$REFLECT2" "$TREE/vendor/github.com/modern-go/reflect2"
-  rm -rf "$TREE/vendor/github.com/modern-go/reflect2/.git" "$TREE/vendor/github.com/modern-go/reflect2/debian"
-  what=""; for b in "${missing_bins[@]}"; do what="$what cmd/$b"; done
-  log "building${what} (several minutes on 2 cores)"
-  (cd "$TREE" && env GOPATH="$TREE/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor make WHAT="${what# }" >"$CACHE/build.log" 2>&1) \
-    || { tail -40 "$CACHE/build.log" >&2; log "FATAL: kubernetes build failed (log: $CACHE/build.log)"; exit 1; }
+  # One build at a time per cache: the tree, the reflect2 swap and build.log are shared.
+  exec 9>"$CACHE/.build.lock"; flock 9
+  what=""; for b in "${missing_bins[@]}"; do [ -x "$BIN/$b" ] || what="$what cmd/$b"; done
+  if [ -n "$what" ]; then
+    mkdir -p "$TREE/.go/src/k8s.io"
+    ln -sfn ../../.. "$TREE/.go/src/k8s.io/kubernetes"
+    rm -rf "$TREE/vendor/github.com/modern-go/reflect2"
+    cp -r "$REFLECT2" "$TREE/vendor/github.com/modern-go/reflect2"
+    rm -rf "$TREE/vendor/github.com/modern-go/reflect2/.git" "$TREE/vendor/github.com/modern-go/reflect2/debian"
+    log "building${what} (several minutes on 2 cores)"
+    (cd "$TREE" && env GOPATH="$TREE/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor make WHAT="${what# }" >"$CACHE/build.log" 2>&1) \
+      || { tail -40 "$CACHE/build.log" >&2; log "FATAL: kubernetes build failed (log: $CACHE/build.log)"; exit 1; }
+  fi
   for b in "${missing_bins[@]}"; do
+    [ -x "$BIN/$b" ] && continue   # built meanwhile by a concurrent run
     cp "$TREE/_output/local/bin/linux/amd64/$b" "$BIN/$b.tmp" && mv "$BIN/$b.tmp" "$BIN/$b"
   done
   echo "$STAMP_VERSION" > "$BIN/.recipe"

@@ -8,6 +8,8 @@ import NIOSSL
 public final class AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
     private let baseURL: String
+    /// False for a transport on a shared client (`HTTPClient.shared`), which is never shut down.
+    private let ownsClient: Bool
     /// Responses larger than this are refused rather than held in memory (lists are paginated).
     private let maxBodyBytes = 512 * 1024 * 1024
 
@@ -43,13 +45,27 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         }
         self.baseURL = base
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        self.ownsClient = true
     }
 
-    private func makeRequest(_ request: TransportRequest) -> HTTPClientRequest {
+    /// A transport to `baseURL` (scheme, host, port) on an existing client, for servers other
+    /// than the API server (Flink JobManagers, JAR downloads): they share its connection pools
+    /// and its TLS settings (system trust roots, verification on).
+    public init(client: HTTPClient, baseURL: String) {
+        self.client = client
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.ownsClient = false
+    }
+
+    private func makeRequest(_ request: TransportRequest) throws -> HTTPClientRequest {
         var r = HTTPClientRequest(url: baseURL + request.target)
         r.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { r.headers.add(name: name, value: value) }
         if let body = request.body { r.body = .bytes(ByteBuffer(bytes: body)) }
+        if let file = request.fileBody {
+            let chunks = try file.chunks().map { ByteBuffer(bytes: $0) }
+            r.body = .stream(chunks, length: .known(Int64(try file.length)))
+        }
         return r
     }
 
@@ -65,7 +81,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
 
     public func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse {
         do {
-            let response = try await client.execute(makeRequest(request), timeout: Self.timeAmount(timeout))
+            let response = try await client.execute(try makeRequest(request), timeout: Self.timeAmount(timeout))
             let body = try await response.body.collect(upTo: maxBodyBytes)
             return TransportResponse(status: Int(response.status.code), headers: Self.headers(response.headers), body: Data(body.readableBytesView))
         } catch let error as KubernetesError {
@@ -78,7 +94,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     public func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(makeRequest(request), timeout: Self.timeAmount(timeout))
+            response = try await client.execute(try makeRequest(request), timeout: Self.timeAmount(timeout))
         } catch {
             throw Self.transportError(error, request)
         }
@@ -110,6 +126,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     }
 
     public func shutdown() async throws {
+        guard ownsClient else { return }
         try await client.shutdown()
     }
 }

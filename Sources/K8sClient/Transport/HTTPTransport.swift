@@ -7,13 +7,81 @@ public struct TransportRequest: Sendable, Hashable {
     public var target: String
     public var headers: [String: String]
     public var body: Data?
+    /// A body streamed from a file (uploads), instead of `body`.
+    public var fileBody: FileBody?
 
-    public init(method: String, target: String, headers: [String: String] = [:], body: Data? = nil) {
+    public init(method: String, target: String, headers: [String: String] = [:], body: Data? = nil, fileBody: FileBody? = nil) {
         self.method = method
         self.target = target
         self.headers = headers
         self.body = body
+        self.fileBody = fileBody
     }
+}
+
+/// `prefix`, then the file's bytes, then `suffix`, read in chunks as the request is sent, so
+/// a large upload (a Flink JAR in a multipart form) never sits in memory.
+public struct FileBody: Sendable, Hashable {
+    public var prefix: Data
+    public var file: URL
+    public var suffix: Data
+
+    public init(prefix: Data = Data(), file: URL, suffix: Data = Data()) {
+        self.prefix = prefix
+        self.file = file
+        self.suffix = suffix
+    }
+
+    public func fileSize() throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    public var length: Int { get throws { prefix.count + (try fileSize()) + suffix.count } }
+
+    /// The body in chunks of at most `chunkSize` bytes.
+    public func chunks(chunkSize: Int = 256 * 1024) throws -> ByteChunks {
+        let handle = try FileHandle(forReadingFrom: file)
+        let state = FileChunkState(handle: handle, prefix: prefix, suffix: suffix, chunkSize: chunkSize)
+        return ByteChunks(makeNext: { { state.next() } })
+    }
+
+    /// Reads everything (tests, small bodies).
+    public func data() throws -> Data { prefix + (try Data(contentsOf: file)) + suffix }
+}
+
+/// Sequential reader behind `FileBody.chunks`; only ever used by one request at a time.
+private final class FileChunkState: @unchecked Sendable {
+    private let handle: FileHandle
+    private var stage = 0
+    private let prefix: Data, suffix: Data, chunkSize: Int
+
+    init(handle: FileHandle, prefix: Data, suffix: Data, chunkSize: Int) {
+        self.handle = handle
+        self.prefix = prefix
+        self.suffix = suffix
+        self.chunkSize = chunkSize
+    }
+
+    func next() -> Data? {
+        while true {
+            switch stage {
+            case 0:
+                stage = 1
+                if !prefix.isEmpty { return prefix }
+            case 1:
+                if let chunk = try? handle.read(upToCount: chunkSize), !chunk.isEmpty { return chunk }
+                try? handle.close()
+                stage = 2
+            case 2:
+                stage = 3
+                if !suffix.isEmpty { return suffix }
+            default:
+                return nil
+            }
+        }
+    }
+
+    deinit { try? handle.close() }
 }
 
 /// A fully read response.

@@ -21,6 +21,10 @@ public struct ScheduledJob: KubernetesResource, Hashable {
         public static let runNow = "sked.dev/run-now"
         public static let stop = "sked.dev/stop"
     }
+
+    /// Held while a Flink job of this ScheduledJob may still be running, so deleting the
+    /// ScheduledJob stops the job first.
+    public static let flinkCleanupFinalizer = "sked.dev/flink-cleanup"
 }
 
 public struct ScheduledJobSpec: Codable, Sendable, Hashable {
@@ -35,13 +39,12 @@ public struct ScheduledJobSpec: Codable, Sendable, Hashable {
     public var runTimeoutSeconds: Int64?
     public var retry: RetrySpec?
     public var jobTemplate: JobTemplate?
-    /// Reserved for the Flink target.
-    public var flinkJob: JSONValue?
+    public var flinkJob: FlinkJobSpec?
 
     public init(
         schedule: String? = nil, timeZone: String? = nil, suspend: Bool? = nil, concurrencyPolicy: String? = nil,
         startingDeadlineSeconds: Int64? = nil, successfulRunsHistoryLimit: Int? = nil, failedRunsHistoryLimit: Int? = nil,
-        runTimeoutSeconds: Int64? = nil, retry: RetrySpec? = nil, jobTemplate: JobTemplate? = nil, flinkJob: JSONValue? = nil
+        runTimeoutSeconds: Int64? = nil, retry: RetrySpec? = nil, jobTemplate: JobTemplate? = nil, flinkJob: FlinkJobSpec? = nil
     ) {
         self.schedule = schedule
         self.timeZone = timeZone
@@ -124,8 +127,16 @@ public struct ActiveRun: Codable, Sendable, Hashable {
     public var startTime: Date?
     public var attempt: Int
     public var trigger: Trigger
+    /// The run's identity (`<unix seconds>`, `m<hash>`, `once`), which retries are named after.
+    public var runID: String?
+    /// Flink runs (`kind: FlinkJob`): where the job runs and which uploaded JAR started it.
+    /// For Flink this entry is the only record of the run, so it carries all tracking needs.
+    public var flinkJobID: String?
+    public var jarID: String?
+    public var jobManagerURL: String?
 
-    public init(name: String, kind: String, uid: String?, scheduledTime: Date, startTime: Date?, attempt: Int, trigger: Trigger) {
+    public init(name: String, kind: String, uid: String?, scheduledTime: Date, startTime: Date?, attempt: Int, trigger: Trigger, runID: String? = nil, flink: FlinkRunInfo? = nil) {
+        self.runID = runID
         self.name = name
         self.kind = kind
         self.uid = uid
@@ -133,6 +144,13 @@ public struct ActiveRun: Codable, Sendable, Hashable {
         self.startTime = startTime
         self.attempt = attempt
         self.trigger = trigger
+        self.flinkJobID = flink?.flinkJobID
+        self.jarID = flink?.jarID
+        self.jobManagerURL = flink?.jobManagerURL
+    }
+
+    public var flink: FlinkRunInfo? {
+        flinkJobID.map { FlinkRunInfo(flinkJobID: $0, jarID: jarID, jobManagerURL: jobManagerURL) }
     }
 }
 
@@ -146,8 +164,13 @@ public struct RunRecord: Codable, Sendable, Hashable {
     public var message: String?
     public var attempt: Int
     public var trigger: Trigger
+    public var flinkJobID: String?
+    /// Where a Flink run's stop-with-savepoint put its state (`restoreFromLastSavepoint` resumes from it).
+    public var savepointPath: String?
 
-    public init(name: String, kind: String, scheduledTime: Date, startTime: Date?, completionTime: Date?, result: RunResult, message: String?, attempt: Int, trigger: Trigger) {
+    public init(name: String, kind: String, scheduledTime: Date, startTime: Date?, completionTime: Date?, result: RunResult, message: String?, attempt: Int, trigger: Trigger, flinkJobID: String? = nil, savepointPath: String? = nil) {
+        self.flinkJobID = flinkJobID
+        self.savepointPath = savepointPath
         self.name = name
         self.kind = kind
         self.scheduledTime = scheduledTime
@@ -174,5 +197,20 @@ public struct PendingRetry: Codable, Sendable, Hashable {
         self.notBefore = notBefore
         self.runID = runID
         self.trigger = trigger
+    }
+}
+
+/// What sked remembers of a Flink run (in `status.active[]` and `status.history[]`).
+public struct FlinkRunInfo: Codable, Sendable, Hashable {
+    public var flinkJobID: String
+    public var jarID: String?
+    public var jobManagerURL: String?
+    public var savepointPath: String?
+
+    public init(flinkJobID: String, jarID: String? = nil, jobManagerURL: String? = nil, savepointPath: String? = nil) {
+        self.flinkJobID = flinkJobID
+        self.jarID = jarID
+        self.jobManagerURL = jobManagerURL
+        self.savepointPath = savepointPath
     }
 }

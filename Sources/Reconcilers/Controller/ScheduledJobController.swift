@@ -14,10 +14,15 @@ public final class ScheduledJobController: Sendable {
         public var namespaces: [String]
         public var workers: Int
         public var defaultTimeZone: String
-        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC") {
+        public var flink: FlinkTarget.Settings
+        /// How long deletion waits for a Flink cleanup (JobManager gone) before giving up.
+        public var cleanupTimeout: TimeInterval
+        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC", flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300) {
             self.namespaces = namespaces
             self.workers = workers
             self.defaultTimeZone = defaultTimeZone
+            self.flink = flink
+            self.cleanupTimeout = cleanupTimeout
         }
     }
 
@@ -52,10 +57,13 @@ public final class ScheduledJobController: Sendable {
             let jobInformer = Informer(
                 api: client.api(Job.self, namespace: namespace).omittingSpec(), configuration: jobWatch,
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
+            let targets = RunTargets(
+                job: JobTarget(client: client, store: jobInformer.store),
+                flink: FlinkTarget(client: client, settings: configuration.flink, now: now, logger: logger))
             let reconciler = ScheduledJobReconciler(
-                target: JobTarget(client: client, store: jobInformer.store), events: events,
+                target: targets, events: events,
                 statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
-                defaultTimeZone: configuration.defaultTimeZone, logger: logger)
+                defaultTimeZone: configuration.defaultTimeZone, cleanupTimeout: configuration.cleanupTimeout, logger: logger)
             scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler)
         }
         self.scopes = scopes
@@ -151,5 +159,24 @@ struct CachedStatusWriter: StatusWriter {
         }
         store.upsert(written)
         return written
+    }
+
+    /// A merge patch of `metadata.finalizers` guarded by the resourceVersion, so a finalizer
+    /// list is never computed from a stale object.
+    func writeFinalizers(_ sj: ScheduledJob, _ finalizers: [String]) async throws -> ScheduledJob {
+        guard let name = sj.metadata.name else { return sj }
+        var meta: [String: JSONValue] = ["finalizers": .array(finalizers.map { .string($0) })]
+        if let rv = sj.metadata.resourceVersion { meta["resourceVersion"] = .string(rv) }
+        do {
+            let written = try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).patch(name, .merge(["metadata": .object(meta)]))
+            if written.metadata.deletionTimestamp != nil && (written.metadata.finalizers ?? []).isEmpty {
+                _ = store.remove(written.key)
+            } else {
+                store.upsert(written)
+            }
+            return written
+        } catch let e as KubernetesError where e.isNotFound {
+            return sj
+        }
     }
 }

@@ -3,10 +3,12 @@ import K8sClient
 import Logging
 import Metrics
 
-/// Writes a ScheduledJob's status (the `status` subresource in production, a fake in tests).
+/// Writes a ScheduledJob's status and finalizers (the API server in production, a fake in tests).
 public protocol StatusWriter: Sendable {
     /// Replaces the status; throws `Conflict` when `sj` is not the latest version.
     func writeStatus(_ sj: ScheduledJob) async throws -> ScheduledJob
+    /// Replaces `metadata.finalizers`; throws `Conflict` when `sj` is not the latest version.
+    func writeFinalizers(_ sj: ScheduledJob, _ finalizers: [String]) async throws -> ScheduledJob
 }
 
 /// The thin, effectful layer around `SchedulePlanner`: gather the runs, plan, carry out the
@@ -18,44 +20,63 @@ public struct ScheduledJobReconciler: Sendable {
     public let now: @Sendable () -> Date
     public let logger: Logger
     public let defaultTimeZone: String
+    /// How long a deleted ScheduledJob waits for its target's cleanup (a JobManager that is
+    /// gone) before its finalizer is removed anyway, so that a namespace never hangs.
+    public let cleanupTimeout: TimeInterval
 
-    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", logger: Logger = Logger(label: "sked.reconciler")) {
+    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, logger: Logger = Logger(label: "sked.reconciler")) {
         self.defaultTimeZone = defaultTimeZone
         self.target = target
         self.events = events
         self.statusWriter = statusWriter
         self.now = now
+        self.cleanupTimeout = cleanupTimeout
         self.logger = logger
     }
 
     /// The same reconciler logging with `logger` (per-reconcile metadata such as a reconcile id).
     public func with(logger: Logger) -> ScheduledJobReconciler {
-        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, logger: logger)
+        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, logger: logger)
     }
 
-    public func reconcile(_ sj: ScheduledJob) async throws -> ReconcileAction {
+    public func reconcile(_ original: ScheduledJob) async throws -> ReconcileAction {
         var log = logger
-        log[metadataKey: "namespace"] = "\(sj.metadata.namespace ?? "")"
-        log[metadataKey: "name"] = "\(sj.metadata.name ?? "")"
-        if sj.metadata.deletionTimestamp != nil { return .awaitChange }
+        log[metadataKey: "namespace"] = "\(original.metadata.namespace ?? "")"
+        log[metadataKey: "name"] = "\(original.metadata.name ?? "")"
+        if original.metadata.deletionTimestamp != nil { return try await finalize(original, log) }
+        let sj = try await withFinalizers(original)
+        do {
+            return try await reconcileRuns(sj, log)
+        } catch let unavailable as RunTargetUnavailable {
+            return try await report(unavailable, on: sj, log)
+        }
+    }
 
-        let plan = SchedulePlanner.plan(sj, runs: await withFailureDetails(target.observedRuns(of: sj), of: sj), now: now(), defaultTimeZone: defaultTimeZone)
+    private func reconcileRuns(_ sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
+        let runs = await withFailureDetails(try await target.observedRuns(of: sj), of: sj)
+        let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone)
         var status = plan.status
         let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone).get()
+        let targetName = spec.map { $0.kind == .job ? "job" : "flink" } ?? "job"
+        var acted = false
         for step in plan.steps {
             switch step {
             case .startRun(let request):
                 guard let spec else { continue }
+                acted = true
                 do {
-                    let outcome = try await target.start(request, for: sj, spec: spec)
+                    // The target sees the status as planned so far (a savepoint just taken by a Replace).
+                    var current = sj
+                    current.status = status
+                    let outcome = try await target.start(request, for: current, spec: spec)
                     switch outcome {
-                    case .created(let uid, let startTime):
-                        record(uid: uid, startTime: startTime, of: request.name, in: &status)
-                        RunMetrics.started(sj, target: "job", trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
+                    case .created(let uid, let startTime, let flink):
+                        record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
+                        RunMetrics.started(sj, target: targetName, trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
                         log.info("started run", metadata: ["run": "\(request.name)", "trigger": "\(request.trigger.rawValue)", "scheduledTime": "\(RFC3339.format(request.scheduledTime))"])
                         await events.record(EventNote(.normal, "RunStarted", "Started run \(request.name) (\(request.trigger.rawValue), scheduled \(RFC3339.format(request.scheduledTime)))"), on: sj)
-                    case .alreadyExisted(let uid, let startTime):
-                        record(uid: uid, startTime: startTime, of: request.name, in: &status)
+                    case .alreadyExisted(let uid, let startTime, let flink):
+                        record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
                     }
                 } catch let rejected as RunStartRejected {
                     // Retrying cannot help: record the run as failed so the tick is accounted for.
@@ -64,30 +85,109 @@ public struct ScheduledJobReconciler: Sendable {
                     if status.active?.isEmpty == true { status.active = nil }
                     var history = status.history ?? []
                     history.insert(RunRecord(
-                        name: request.name, kind: "Job", scheduledTime: request.scheduledTime, startTime: nil, completionTime: now(),
+                        name: request.name, kind: spec.kind.name, scheduledTime: request.scheduledTime, startTime: nil, completionTime: now(),
                         result: .failed, message: String(rejected.message.prefix(1024)), attempt: request.attempt, trigger: request.trigger), at: 0)
                     status.history = history
+                    var conditions = status.conditions ?? []
+                    conditions.set(Condition(
+                        type: "Ready", status: "False", reason: SchedulePlanner.runStartFailedReason, message: String(rejected.message.prefix(1024)),
+                        lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
+                    status.conditions = conditions
                     log.warning("run rejected", metadata: ["run": "\(request.name)", "error": "\(rejected)"])
                     await events.record(EventNote(.warning, "RunStartFailed", rejected.message), on: sj)
                 }
             case .stopRun(let name, let result):
-                try await target.stop(name, for: sj)
-                log.info("stopped run", metadata: ["run": "\(name)", "result": "\(result.rawValue)"])
+                guard let run = runs.first(where: { $0.name == name }) else { continue }
+                acted = true
+                let outcome = try await target.stop(run, for: sj)
+                if var history = status.history, let i = history.firstIndex(where: { $0.name == name }) {
+                    if let path = outcome.savepointPath { history[i].savepointPath = path }
+                    if let note = outcome.note {
+                        history[i].message = String([history[i].message, note].compactMap { $0 }.joined(separator: "; ").prefix(1024))
+                    }
+                    status.history = history
+                }
+                log.info("stopped run", metadata: ["run": "\(name)", "result": "\(result.rawValue)", "savepoint": "\(outcome.savepointPath ?? "")"])
             case .deleteRun(let name):
-                try await target.delete(name, for: sj)
+                guard let run = runs.first(where: { $0.name == name }) else { continue }
+                try await target.delete(run, for: sj)
             case .event(let note):
                 await events.record(note, on: sj)
             }
         }
 
-        RunMetrics.recorded(sj, before: sj.status, after: status, target: "job")
+        RunMetrics.recorded(sj, before: sj.status, after: status, target: targetName)
         if status != sj.status {
             var updated = sj
             updated.status = status
             _ = try await statusWriter.writeStatus(updated)
         }
-        guard let after = plan.requeueAfter else { return .awaitChange }
+        // Targets that cannot be watched (Flink) are polled while they have active runs, and
+        // looked at again soon after an action.
+        var poll = target.pollInterval(for: status.active ?? [], now: now())
+        if acted, let p = poll { poll = min(p, 1) }
+        guard let after = [plan.requeueAfter, poll].compactMap({ $0 }).min() else { return .awaitChange }
         return .requeue(after: .nanoseconds(Int64((after * 1e9).rounded(.up))))
+    }
+
+    /// The target cannot be reached: nothing is decided (the next reconcile plans from what
+    /// is then true), `Ready` says why, and we look again with a backoff that grows with the
+    /// outage, from 2 s to a minute.
+    private func report(_ unavailable: RunTargetUnavailable, on sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
+        var status = sj.status ?? ScheduledJobStatus()
+        var conditions = status.conditions ?? []
+        let previous = conditions[type: "Ready"]
+        let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
+        conditions.set(Condition(
+            type: "Ready", status: "False", reason: unavailable.reason, message: String(unavailable.message.prefix(1024)),
+            lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
+        status.conditions = conditions
+        if previous?.reason != unavailable.reason {
+            log.warning("run target unavailable", metadata: ["reason": "\(unavailable.reason)", "error": "\(unavailable.message)"])
+        }
+        await events.record(EventNote(.warning, unavailable.reason, unavailable.message), on: sj)
+        if status != sj.status {
+            var updated = sj
+            updated.status = status
+            _ = try await statusWriter.writeStatus(updated)
+        }
+        let delay = min(60, max(2, now().timeIntervalSince(since) / 5))
+        return .requeue(after: .milliseconds(Int64(delay * 1000)))
+    }
+
+    /// Adds the finalizer the target needs (before any run starts) and drops one it no longer needs.
+    private func withFinalizers(_ sj: ScheduledJob) async throws -> ScheduledJob {
+        let current = sj.metadata.finalizers ?? []
+        let needed = target.finalizer(for: sj)
+        var wanted = current.filter { $0 != ScheduledJob.flinkCleanupFinalizer }
+        if let needed { wanted.append(needed) }
+        guard Set(wanted) != Set(current) else { return sj }
+        return try await statusWriter.writeFinalizers(sj, wanted)
+    }
+
+    /// A deleted ScheduledJob: let the target clean up, then release the finalizer; after
+    /// `cleanupTimeout` release it anyway and say so.
+    private func finalize(_ sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
+        let finalizers = sj.metadata.finalizers ?? []
+        guard finalizers.contains(ScheduledJob.flinkCleanupFinalizer) else { return .awaitChange }
+        do {
+            try await target.finalize(sj)
+            log.info("cleaned up before deletion")
+        } catch let unavailable as RunTargetUnavailable {
+            let deleted = sj.metadata.deletionTimestamp ?? now()
+            let waited = now().timeIntervalSince(deleted)
+            guard waited >= cleanupTimeout else {
+                await events.record(EventNote(.warning, unavailable.reason, "Cannot clean up before deletion yet (giving up after \(Int(cleanupTimeout))s): \(unavailable.message)"), on: sj)
+                return .requeue(after: .milliseconds(Int64(min(10, max(1, cleanupTimeout - waited)) * 1000)))
+            }
+            let jobs = (sj.status?.active ?? []).compactMap(\.flinkJobID).joined(separator: ", ")
+            let message = "Removed finalizer \(ScheduledJob.flinkCleanupFinalizer) after \(Int(waited))s without cleaning up: \(unavailable.message)"
+                + (jobs.isEmpty ? "" : "; Flink job(s) \(jobs) may still be running")
+            log.warning("cleanup abandoned", metadata: ["error": "\(unavailable.message)"])
+            await events.record(EventNote(.warning, "CleanupAbandoned", message), on: sj)
+        }
+        _ = try await statusWriter.writeFinalizers(sj, finalizers.filter { $0 != ScheduledJob.flinkCleanupFinalizer })
+        return .awaitChange
     }
 
     /// Adds the target's failure detail to runs that failed since the last reconcile (the
@@ -103,9 +203,14 @@ public struct ScheduledJobReconciler: Sendable {
         return result
     }
 
-    private func record(uid: String?, startTime: Date?, of name: String, in status: inout ScheduledJobStatus) {
+    private func record(uid: String?, startTime: Date?, flink: FlinkRunInfo?, of name: String, in status: inout ScheduledJobStatus) {
         guard let i = status.active?.firstIndex(where: { $0.name == name }) else { return }
         if let uid { status.active?[i].uid = uid }
         if let startTime { status.active?[i].startTime = startTime }
+        if let flink {
+            status.active?[i].flinkJobID = flink.flinkJobID
+            status.active?[i].jarID = flink.jarID
+            status.active?[i].jobManagerURL = flink.jobManagerURL
+        }
     }
 }

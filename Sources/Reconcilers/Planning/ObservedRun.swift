@@ -18,8 +18,11 @@ public struct ObservedRun: Sendable, Hashable {
     public var startTime: Date?
     public var createdAt: Date?
     public var state: State
+    /// A Flink run's job id, JAR and JobManager (nil for Jobs).
+    public var flink: FlinkRunInfo?
 
-    public init(name: String, kind: String = "Job", uid: String? = nil, runID: String, scheduledTime: Date, trigger: Trigger, attempt: Int = 1, startTime: Date? = nil, createdAt: Date? = nil, state: State) {
+    public init(name: String, kind: String = "Job", uid: String? = nil, runID: String, scheduledTime: Date, trigger: Trigger, attempt: Int = 1, startTime: Date? = nil, createdAt: Date? = nil, state: State, flink: FlinkRunInfo? = nil) {
+        self.flink = flink
         self.name = name
         self.kind = kind
         self.uid = uid

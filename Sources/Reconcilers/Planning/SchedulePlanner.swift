@@ -6,6 +6,10 @@ import K8sClient
 /// reconciler gathers the inputs, executes the steps and writes the planned status.
 /// Level-triggered: it looks at the runs as they are now, not at the event that woke it.
 public enum SchedulePlanner {
+    /// The `Ready` reason the reconciler sets when a target refuses to start a run; the planner
+    /// keeps it until the spec changes or another run starts.
+    public static let runStartFailedReason = "RunStartFailed"
+
     /// `defaultTimeZone` applies when the spec names none (the operator's `--default-time-zone`).
     public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String = "UTC") -> Plan {
         var p = Planning(sj: sj, runs: runs, now: now, defaultTimeZone: defaultTimeZone)
@@ -82,7 +86,8 @@ private struct Planning {
     mutating func addRecord(_ run: ObservedRun, result: RunResult, at: Date, message: String?) {
         history.append(RunRecord(
             name: run.name, kind: run.kind, scheduledTime: run.scheduledTime, startTime: run.startTime ?? run.createdAt,
-            completionTime: at, result: result, message: message.map { String($0.prefix(1024)) }, attempt: run.attempt, trigger: run.trigger))
+            completionTime: at, result: result, message: message.map { String($0.prefix(1024)) }, attempt: run.attempt, trigger: run.trigger,
+            flinkJobID: run.flink?.flinkJobID, savepointPath: run.flink?.savepointPath))
     }
 
     mutating func scheduleRetry(after run: ObservedRun, finishedAt: Date) {
@@ -152,7 +157,7 @@ private struct Planning {
         }
         steps.append(.startRun(request))
         active.append(ObservedRun(
-            name: request.name, runID: request.runID, scheduledTime: request.scheduledTime, trigger: request.trigger,
+            name: request.name, kind: spec?.kind.name ?? "Job", runID: request.runID, scheduledTime: request.scheduledTime, trigger: request.trigger,
             attempt: request.attempt, startTime: now, createdAt: now, state: .active))
         return true
     }
@@ -294,7 +299,8 @@ private struct Planning {
         s.history = history.isEmpty ? nil : history
         s.pendingRetries = pendingRetries.isEmpty ? nil : pendingRetries
         s.active = active.isEmpty ? nil : active.map {
-            ActiveRun(name: $0.name, kind: $0.kind, uid: $0.uid, scheduledTime: $0.scheduledTime, startTime: $0.startTime ?? $0.createdAt, attempt: $0.attempt, trigger: $0.trigger)
+            ActiveRun(name: $0.name, kind: $0.kind, uid: $0.uid, scheduledTime: $0.scheduledTime, startTime: $0.startTime ?? $0.createdAt, attempt: $0.attempt, trigger: $0.trigger,
+                      runID: $0.kind == ValidatedFlinkJob.runKind ? $0.runID : nil, flink: $0.flink)
         }
         s.activeRuns = active.count
         var conditions = s.conditions ?? []
@@ -306,6 +312,12 @@ private struct Planning {
         } else if spec?.suspend == true {
             s.phase = active.isEmpty ? "Suspended" : "Running"
             ready = Condition(type: "Ready", status: "True", reason: "Suspended", message: "Suspended: no new runs are scheduled", lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+        } else if let previous = sj.status?.conditions?[type: "Ready"], previous.reason == SchedulePlanner.runStartFailedReason,
+                  previous.observedGeneration == sj.metadata.generation, steps.allSatisfy({ if case .startRun = $0 { false } else { true } }) {
+            // A run the target refused (a JAR that is not a JAR, an unknown entry class) stays
+            // visible until the spec changes or a later run starts.
+            s.phase = phase(s)
+            ready = previous
         } else {
             s.phase = phase(s)
             let what = spec?.schedule == nil ? "One-shot run" : "Schedule is valid"

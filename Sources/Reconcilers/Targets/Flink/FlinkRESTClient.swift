@@ -1,5 +1,6 @@
 import Foundation
 import K8sClient
+import Metrics
 
 /// The parts of the Flink JobManager REST API sked uses (Flink 2.x, see docs/flink-testing.md),
 /// over any `HTTPTransport` (AsyncHTTPClient in production, a scripted one in tests).
@@ -15,17 +16,20 @@ public struct FlinkRESTClient: Sendable {
         self.timeout = timeout
     }
 
-    private func call(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> Data {
+    /// `operation` names the endpoint in `sked_flink_requests_total` (bounded: never an id).
+    private func call(_ operation: String, _ method: String, _ path: String, body: Data? = nil, fileBody: FileBody? = nil, contentType: String = "application/json") async throws -> Data {
         var h = headers
         h["Accept"] = "application/json"
-        if body != nil { h["Content-Type"] = contentType }
+        if body != nil || fileBody != nil { h["Content-Type"] = contentType }
         let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(method: method, target: path, headers: h, body: body), timeout: timeout)
+            response = try await transport.send(TransportRequest(method: method, target: path, headers: h, body: body, fileBody: fileBody), timeout: timeout)
         } catch let e as KubernetesError {
+            Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", "error")]).increment()
             // The shared transport reports connection failures in its own terms.
             throw FlinkRESTError(statusCode: 0, body: Data(#"{"errors":["JobManager unreachable: \#(e.message.replacingOccurrences(of: "\"", with: "'"))"]}"#.utf8))
         }
+        Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", String(response.status))]).increment()
         guard (200..<300).contains(response.status) else { throw FlinkRESTError(statusCode: response.status, body: response.body) }
         return response.body
     }
@@ -42,26 +46,37 @@ public struct FlinkRESTClient: Sendable {
 
     /// `GET /overview`: reachability and version.
     public func overview() async throws -> [String: JSONValue] {
-        try decode([String: JSONValue].self, try await call("GET", "/overview"), "GET /overview")
+        try decode([String: JSONValue].self, try await call("overview", "GET", "/overview"), "GET /overview")
     }
 
     /// `POST /jars/upload` (multipart field `jarfile`); returns the JAR id.
     public func uploadJar(_ contents: Data, fileName: String) async throws -> String {
-        let boundary = "sked-\(UUID().uuidString)"
-        var body = Data()
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"\(fileName)\"\r\nContent-Type: application/java-archive\r\n\r\n".utf8))
-        body.append(contents)
-        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
-        let data = try await call("POST", "/jars/upload", body: body, contentType: "multipart/form-data; boundary=\(boundary)")
+        let (boundary, prefix, suffix) = Self.multipart(fileName: fileName)
+        let data = try await call("upload", "POST", "/jars/upload", body: prefix + contents + suffix, contentType: "multipart/form-data; boundary=\(boundary)")
         return try decode(FlinkResponses.Upload.self, data, "POST /jars/upload").jarID
     }
 
+    /// The same, streaming the JAR from a file: it is never held in memory.
+    public func uploadJar(file: URL, fileName: String) async throws -> String {
+        let (boundary, prefix, suffix) = Self.multipart(fileName: fileName)
+        let data = try await call(
+            "upload", "POST", "/jars/upload", fileBody: FileBody(prefix: prefix, file: file, suffix: suffix),
+            contentType: "multipart/form-data; boundary=\(boundary)")
+        return try decode(FlinkResponses.Upload.self, data, "POST /jars/upload").jarID
+    }
+
+    private static func multipart(fileName: String) -> (boundary: String, prefix: Data, suffix: Data) {
+        let boundary = "sked-\(UUID().uuidString)"
+        let prefix = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"\(fileName)\"\r\nContent-Type: application/java-archive\r\n\r\n".utf8)
+        return (boundary, prefix, Data("\r\n--\(boundary)--\r\n".utf8))
+    }
+
     public func jars() async throws -> [FlinkResponses.Jars.File] {
-        try decode(FlinkResponses.Jars.self, try await call("GET", "/jars"), "GET /jars").files
+        try decode(FlinkResponses.Jars.self, try await call("jars", "GET", "/jars"), "GET /jars").files
     }
 
     public func deleteJar(_ id: String) async throws {
-        _ = try await call("DELETE", "/jars/\(Self.escape(id))")
+        _ = try await call("deleteJar", "DELETE", "/jars/\(Self.escape(id))")
     }
 
     public struct RunRequest: Encodable, Sendable, Hashable {
@@ -91,7 +106,7 @@ public struct FlinkRESTClient: Sendable {
     /// `POST /jars/{id}/run` with a caller-chosen `jobId`, the idempotency key of a run.
     public func run(jar: String, _ request: RunRequest) async throws -> RunOutcome {
         do {
-            let data = try await call("POST", "/jars/\(Self.escape(jar))/run", body: try JSONEncoder().encode(request))
+            let data = try await call("run", "POST", "/jars/\(Self.escape(jar))/run", body: try JSONEncoder().encode(request))
             return .submitted(jobID: try decode(FlinkResponses.Run.self, data, "run").jobid)
         } catch let e as FlinkRESTError where e.isDuplicateSubmission {
             return .alreadySubmitted(jobID: request.jobId)
@@ -101,8 +116,18 @@ public struct FlinkRESTClient: Sendable {
     /// `GET /jobs/{id}/status` (uncached); nil when Flink does not know the job.
     public func state(of job: String) async throws -> FlinkJobState? {
         do {
-            let status = try decode(FlinkResponses.Status.self, try await call("GET", "/jobs/\(Self.escape(job))/status"), "job status")
+            let status = try decode(FlinkResponses.Status.self, try await call("status", "GET", "/jobs/\(Self.escape(job))/status"), "job status")
             return status.state
+        } catch let e as FlinkRESTError where e.isNotFound {
+            return nil
+        }
+    }
+
+    /// `GET /jobs/{id}`: start and end times (served from a cache that can lag by one refresh
+    /// interval; use `state(of:)` for the state). Nil when Flink does not know the job.
+    public func details(of job: String) async throws -> FlinkResponses.JobDetails? {
+        do {
+            return try decode(FlinkResponses.JobDetails.self, try await call("details", "GET", "/jobs/\(Self.escape(job))"), "job details")
         } catch let e as FlinkRESTError where e.isNotFound {
             return nil
         }
@@ -110,13 +135,13 @@ public struct FlinkRESTClient: Sendable {
 
     /// Why a failed job failed, from `GET /jobs/{id}/exceptions`.
     public func failureMessage(of job: String) async throws -> String? {
-        try decode(FlinkResponses.Exceptions.self, try await call("GET", "/jobs/\(Self.escape(job))/exceptions"), "exceptions").rootMessage
+        try decode(FlinkResponses.Exceptions.self, try await call("exceptions", "GET", "/jobs/\(Self.escape(job))/exceptions"), "exceptions").rootMessage
     }
 
     /// `PATCH /jobs/{id}?mode=cancel`; a job that already ended is not an error.
     public func cancel(_ job: String) async throws {
         do {
-            _ = try await call("PATCH", "/jobs/\(Self.escape(job))?mode=cancel")
+            _ = try await call("cancel", "PATCH", "/jobs/\(Self.escape(job))?mode=cancel")
         } catch let e as FlinkRESTError where e.statusCode == 409 || e.isNotFound {
             return
         }
@@ -126,11 +151,11 @@ public struct FlinkRESTClient: Sendable {
     public func stopWithSavepoint(_ job: String, targetDirectory: String?) async throws -> String {
         var body: [String: JSONValue] = ["drain": false]
         if let targetDirectory { body["targetDirectory"] = .string(targetDirectory) }
-        let data = try await call("POST", "/jobs/\(Self.escape(job))/stop", body: try JSONEncoder().encode(body))
+        let data = try await call("stop", "POST", "/jobs/\(Self.escape(job))/stop", body: try JSONEncoder().encode(body))
         return try decode(FlinkResponses.Trigger.self, data, "stop").requestID
     }
 
     public func savepoint(_ job: String, trigger: String) async throws -> FlinkResponses.SavepointOperation.Outcome {
-        try decode(FlinkResponses.SavepointOperation.self, try await call("GET", "/jobs/\(Self.escape(job))/savepoints/\(Self.escape(trigger))"), "savepoint").outcome
+        try decode(FlinkResponses.SavepointOperation.self, try await call("savepoint", "GET", "/jobs/\(Self.escape(job))/savepoints/\(Self.escape(trigger))"), "savepoint").outcome
     }
 }

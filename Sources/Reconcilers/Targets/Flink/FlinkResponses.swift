@@ -30,6 +30,21 @@ public enum FlinkResponses {
         public var state: FlinkJobState? { FlinkJobState(rawValue: status) }
     }
 
+    /// `GET /jobs/{id}` (the fields sked reads): times are epoch milliseconds, `end-time` is -1
+    /// while the job runs.
+    public struct JobDetails: Decodable, Sendable {
+        public var state: String
+        public var startTime: Int64?
+        public var endTime: Int64?
+        enum CodingKeys: String, CodingKey {
+            case state
+            case startTime = "start-time"
+            case endTime = "end-time"
+        }
+        public var started: Date? { startTime.flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0) / 1000) : nil } }
+        public var ended: Date? { endTime.flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0) / 1000) : nil } }
+    }
+
     /// `POST /jobs/{id}/stop` and `POST /jobs/{id}/savepoints`.
     public struct Trigger: Decodable, Sendable {
         public var requestID: String

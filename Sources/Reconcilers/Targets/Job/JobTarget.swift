@@ -134,11 +134,16 @@ public struct JobTarget: RunTarget {
         return nil
     }
 
-    public func stop(_ name: String, for sj: ScheduledJob) async throws {
-        try await delete(name, for: sj)
+    public func stop(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
+        try await delete(run.name, for: sj)
+        return .stopped
     }
 
-    public func delete(_ name: String, for sj: ScheduledJob) async throws {
+    public func delete(_ run: ObservedRun, for sj: ScheduledJob) async throws {
+        try await delete(run.name, for: sj)
+    }
+
+    private func delete(_ name: String, for sj: ScheduledJob) async throws {
         // Background: the Job goes now, the garbage collector removes its pods.
         try await api(sj).deleteIfPresent(name, options: DeleteOptions(propagationPolicy: .background))
         store.remove(ObjectKey(namespace: sj.metadata.namespace, name: name))

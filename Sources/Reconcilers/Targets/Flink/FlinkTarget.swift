@@ -1,0 +1,326 @@
+import Foundation
+import K8sClient
+import Logging
+
+/// Runs as Apache Flink jobs in a session cluster, through the JobManager's REST API.
+///
+/// Flink runs are not Kubernetes objects, so the ScheduledJob's `status.active[]` is their
+/// only record: each entry carries the Flink job id, the JAR and the JobManager, and this
+/// target asks Flink how each is doing. A run's Flink job id is derived from the
+/// ScheduledJob's UID and the run's name, so a submission repeated after a restart (or by a
+/// second leader) is refused by Flink as a duplicate and adopted, never run twice.
+public struct FlinkTarget: RunTarget {
+    public struct Settings: Sendable {
+        /// How often active Flink jobs are polled (they cannot be watched).
+        public var pollInterval: TimeInterval
+        public var maxJarBytes: Int
+        public var downloadTimeout: Duration
+        public var requestTimeout: Duration
+        /// How long a stop-with-savepoint may take before the job is cancelled instead.
+        public var savepointTimeout: Duration
+
+        public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300)) {
+            self.pollInterval = pollInterval
+            self.maxJarBytes = maxJarBytes
+            self.downloadTimeout = downloadTimeout
+            self.requestTimeout = requestTimeout
+            self.savepointTimeout = savepointTimeout
+        }
+    }
+
+    /// The `Ready` reason while a JobManager cannot be reached.
+    public static let unreachableReason = "FlinkUnreachable"
+
+    let client: KubernetesClient?
+    let transports: HTTPTransports
+    let settings: Settings
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// `client` reads `headersSecretRef` Secrets (nil: no Secrets, for tests without them).
+    public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
+        self.client = client
+        self.transports = transports
+        self.settings = settings
+        self.now = now
+        self.logger = logger
+    }
+
+    // MARK: Observing
+
+    public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
+        let active = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
+        guard !active.isEmpty else { return [] }
+        let headers = try await headers(for: sj, failure: unavailable)
+        var runs: [ObservedRun] = []
+        for entry in active {
+            let info = self.info(of: entry, in: sj)
+            var run = ObservedRun(
+                name: entry.name, kind: entry.kind, uid: nil, runID: entry.runID ?? entry.name, scheduledTime: entry.scheduledTime,
+                trigger: entry.trigger, attempt: entry.attempt, startTime: entry.startTime, createdAt: entry.startTime, state: .active, flink: info)
+            guard let url = info.jobManagerURL.flatMap(URL.init(string:)) else {
+                run.state = .finished(.failed, at: nil, message: "no JobManager URL is recorded for Flink job \(info.flinkJobID)")
+                runs.append(run)
+                continue
+            }
+            let rest = self.rest(url, headers)
+            let state: FlinkJobState?
+            do { state = try await rest.state(of: info.flinkJobID) } catch let e as FlinkRESTError { throw unavailable(url, e) }
+            guard let state else {
+                run.state = .finished(.failed, at: nil, message: "the JobManager at \(url.absoluteString) no longer knows Flink job \(info.flinkJobID) (it was restarted without high availability, or the job expired from its history)")
+                runs.append(run)
+                continue
+            }
+            if let result = state.result {
+                // End time from the job's details; the cached view may lag, so it is optional.
+                let ended = (try? await rest.details(of: info.flinkJobID))??.ended
+                run.state = .finished(result, at: ended, message: state == .canceled ? "Flink job \(info.flinkJobID) was cancelled" : nil)
+            }
+            runs.append(run)
+        }
+        return runs
+    }
+
+    public func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? {
+        guard let info = run.flink, let url = info.jobManagerURL.flatMap(URL.init(string:)),
+              let headers = try? await headers(for: sj, failure: unavailable) else { return nil }
+        guard let message = try? await rest(url, headers).failureMessage(of: info.flinkJobID) else { return nil }
+        return "Flink job \(info.flinkJobID) failed: \(message)"
+    }
+
+    public func pollInterval(for active: [ActiveRun], now: Date) -> TimeInterval? {
+        let flink = active.filter { $0.kind == ValidatedFlinkJob.runKind }
+        guard !flink.isEmpty else { return nil }
+        // Fresh runs are looked at more often: short batch jobs and early failures show up fast.
+        let newest = flink.compactMap(\.startTime).max() ?? now
+        return now.timeIntervalSince(newest) < 3 * settings.pollInterval ? min(2, settings.pollInterval) : settings.pollInterval
+    }
+
+    // MARK: Starting
+
+    public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
+        guard case .flink(let flink) = spec.kind else { throw RunStartRejected("spec.flinkJob is not set") }
+        let headers = try await headers(for: sj, failure: { RunStartRejected($0) })
+        let rest = self.rest(flink.jobManagerURL, headers)
+        let jobID = FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: request.name)
+        var info = FlinkRunInfo(flinkJobID: jobID, jobManagerURL: flink.jobManagerURL.absoluteString)
+
+        // An earlier attempt of this run may have been submitted (a restart before the status
+        // write): adopt it, without fetching the JAR again.
+        do {
+            if try await rest.state(of: jobID) != nil { return .alreadyExisted(uid: nil, startTime: now(), flink: info) }
+        } catch let e as FlinkRESTError { throw unavailable(flink.jobManagerURL, e) }
+
+        var (jarID, reused) = try await jar(for: sj, flink, rest, headers)
+        let body = FlinkRESTClient.RunRequest(
+            jobId: jobID, entryClass: flink.entryClass, programArgsList: flink.args.isEmpty ? nil : flink.args,
+            parallelism: flink.parallelism, savepointPath: Self.restorePath(flink, sj),
+            allowNonRestoredState: flink.allowNonRestoredState ? true : nil)
+        for attempt in 1...2 {
+            do {
+                info.jarID = jarID
+                switch try await rest.run(jar: jarID, body) {
+                case .submitted: return .created(uid: nil, startTime: now(), flink: info)
+                case .alreadySubmitted: return .alreadyExisted(uid: nil, startTime: now(), flink: info)
+                }
+            } catch let e as FlinkRESTError {
+                // A reused JAR can vanish (a JobManager restart, someone cleaning up): upload it again once.
+                if reused, attempt == 1, e.detail.contains("does not exist") {
+                    (jarID, reused) = try await jar(for: sj, flink, rest, headers, forceUpload: true)
+                    continue
+                }
+                if e.isTransient { throw unavailable(flink.jobManagerURL, e) }
+                // Flink can refuse a run and still create its job (a savepoint that does not
+                // exist gives a FAILED job): then the run exists and its failure is observed.
+                if (try? await rest.state(of: jobID)) != nil { return .created(uid: nil, startTime: now(), flink: info) }
+                throw RunStartRejected("Flink refused to run \(request.name): \(e.message)")
+            }
+        }
+        throw RunStartRejected("Flink refused to run \(request.name): the uploaded JAR disappeared twice")
+    }
+
+    /// The savepoint a new run starts from: the newest one a previous run left when
+    /// `restoreFromLastSavepoint` is set, else `savepointPath`.
+    static func restorePath(_ flink: ValidatedFlinkJob, _ sj: ScheduledJob) -> String? {
+        if flink.restoreFromLastSavepoint,
+           let last = (sj.status?.history ?? []).filter({ $0.savepointPath != nil }).max(by: { ($0.completionTime ?? $0.scheduledTime) < ($1.completionTime ?? $1.scheduledTime) }) {
+            return last.savepointPath
+        }
+        return flink.savepointPath
+    }
+
+    /// The uploaded JAR for the spec's `jarURL`: reused when this ScheduledJob uploaded the same
+    /// URL with the same ETag/Last-Modified before, else downloaded and uploaded. JARs only
+    /// matter at submission, so older uploads of this ScheduledJob are deleted.
+    private func jar(for sj: ScheduledJob, _ flink: ValidatedFlinkJob, _ rest: FlinkRESTClient, _ headers: [String: String], forceUpload: Bool = false) async throws -> (id: String, reused: Bool) {
+        let downloader = JarDownloader(transports: transports, maxBytes: settings.maxJarBytes, timeout: settings.downloadTimeout)
+        let validators: String
+        do { validators = try await downloader.validators(of: flink.jarURL, headers: headers) } catch let f as JarDownloader.Failure {
+            throw jarFailure(f)
+        }
+        let prefix = Self.jarPrefix(sj)
+        let name = prefix + RunNaming.hash(flink.jarURL.absoluteString + "\n" + validators, length: 16) + ".jar"
+        let uploaded: [FlinkResponses.Jars.File]
+        do { uploaded = try await rest.jars() } catch let e as FlinkRESTError { throw unavailable(flink.jobManagerURL, e) }
+        if !forceUpload, let existing = uploaded.first(where: { $0.name == name }) { return (existing.id, true) }
+
+        let file: URL
+        do { file = try await downloader.download(flink.jarURL, headers: headers) } catch let f as JarDownloader.Failure {
+            throw jarFailure(f)
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let id: String
+        do { id = try await rest.uploadJar(file: file, fileName: name) } catch let e as FlinkRESTError {
+            if e.isTransient { throw unavailable(flink.jobManagerURL, e) }
+            throw RunStartRejected("Flink refused the JAR from \(JarDownloader.redacted(flink.jarURL)): \(e.message)")
+        }
+        for old in uploaded where old.name.hasPrefix(prefix) && old.id != id {
+            try? await rest.deleteJar(old.id)
+        }
+        return (id, false)
+    }
+
+    private func jarFailure(_ f: JarDownloader.Failure) -> any Error {
+        f.isTransient ? RunTargetUnavailable(reason: "JarUnavailable", "cannot fetch the job JAR: \(f.message)") : RunStartRejected("job JAR: \(f.message)")
+    }
+
+    /// Uploaded JARs are named after the ScheduledJob (`sked-<uid hash>-`), so its own can be
+    /// found, reused and cleaned up without touching anyone else's.
+    static func jarPrefix(_ sj: ScheduledJob) -> String { "sked-\(RunNaming.hash(sj.metadata.uid ?? sj.metadata.name ?? "", length: 8))-" }
+
+    // MARK: Stopping
+
+    public func stop(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
+        let info = run.flink ?? FlinkRunInfo(flinkJobID: FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: run.name))
+        guard let url = (info.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL).flatMap(URL.init(string:)) else { return .stopped }
+        let headers = try await headers(for: sj, failure: unavailable)
+        let flink = try? sj.spec.validated().get()
+        let mode: FlinkStopMode
+        let directory: String?
+        if case .flink(let f)? = flink?.kind { (mode, directory) = (f.stopMode, f.savepointDirectory) } else { (mode, directory) = (.cancel, nil) }
+        return try await stop(info.flinkJobID, at: url, mode: mode, savepointDirectory: directory, headers: headers)
+    }
+
+    func stop(_ jobID: String, at url: URL, mode: FlinkStopMode, savepointDirectory: String?, headers: [String: String]) async throws -> StopOutcome {
+        let rest = self.rest(url, headers)
+        do {
+            guard mode == .savepoint else {
+                try await rest.cancel(jobID)
+                return .stopped
+            }
+            switch try await stopWithSavepoint(jobID, rest, savepointDirectory) {
+            case .success(let location):
+                return StopOutcome(savepointPath: location)
+            case .failure(let message):
+                // The run must end either way: a Replace or a timeout cannot wait forever.
+                try await rest.cancel(jobID)
+                return StopOutcome(note: "stop with savepoint failed (\(message)); cancelled instead")
+            }
+        } catch let e as FlinkRESTError {
+            throw unavailable(url, e)
+        }
+    }
+
+    enum SavepointResult { case success(String), failure(String) }
+
+    /// Stop-with-savepoint, polled to the end. A stop sent before the job's tasks all run is
+    /// refused (Flink reports it as a failed savepoint and keeps the job running), so it is
+    /// sent again until `savepointTimeout`.
+    private func stopWithSavepoint(_ jobID: String, _ rest: FlinkRESTClient, _ directory: String?) async throws -> SavepointResult {
+        let deadline = ContinuousClock.now + settings.savepointTimeout
+        var lastFailure = "timed out after \(settings.savepointTimeout)"
+        while ContinuousClock.now < deadline {
+            guard let state = try await rest.state(of: jobID), state.result == nil else {
+                return .failure("the job had already ended")
+            }
+            let trigger = try await rest.stopWithSavepoint(jobID, targetDirectory: directory)
+            var outcome = FlinkResponses.SavepointOperation.Outcome.inProgress
+            while ContinuousClock.now < deadline {
+                outcome = try await rest.savepoint(jobID, trigger: trigger)
+                if outcome != .inProgress { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            switch outcome {
+            case .completed(let location): return .success(location)
+            case .failed(let message):
+                lastFailure = message
+                guard message.contains("not all required tasks") || message.contains("Not all required tasks") || message.contains("is not being executed") else {
+                    return .failure(message)
+                }
+                try await Task.sleep(for: .seconds(1))
+            case .inProgress: break
+            }
+        }
+        return .failure(lastFailure)
+    }
+
+    /// Finished Flink runs leave nothing to delete: trimming the history is enough.
+    public func delete(_ run: ObservedRun, for sj: ScheduledJob) async throws {}
+
+    // MARK: Deletion
+
+    public func finalizer(for sj: ScheduledJob) -> String? {
+        sj.spec.flinkJob != nil || sj.status?.active?.contains { $0.kind == ValidatedFlinkJob.runKind } == true
+            ? ScheduledJob.flinkCleanupFinalizer : nil
+    }
+
+    /// Stops the active Flink jobs (with the spec's `stopMode`) and deletes this ScheduledJob's JARs.
+    public func finalize(_ sj: ScheduledJob) async throws {
+        for entry in (sj.status?.active ?? []) where entry.kind == ValidatedFlinkJob.runKind {
+            let run = ObservedRun(name: entry.name, kind: entry.kind, runID: entry.runID ?? entry.name, scheduledTime: entry.scheduledTime, trigger: entry.trigger, state: .active, flink: info(of: entry, in: sj))
+            let outcome = try await stop(run, for: sj)
+            logger.info("stopped Flink job before deletion", metadata: ["run": "\(entry.name)", "savepoint": "\(outcome.savepointPath ?? "")"])
+        }
+        guard let url = sj.spec.flinkJob?.jobManagerURL.flatMap(URL.init(string:)) else { return }
+        let headers = try await headers(for: sj, failure: unavailable)
+        let rest = self.rest(url, headers)
+        let prefix = Self.jarPrefix(sj)
+        do {
+            for jar in try await rest.jars() where jar.name.hasPrefix(prefix) { try await rest.deleteJar(jar.id) }
+        } catch let e as FlinkRESTError where e.isTransient {
+            throw unavailable(url, e)
+        } catch {
+            // A JAR that is already gone is fine.
+        }
+    }
+
+    // MARK: Helpers
+
+    private func info(of entry: ActiveRun, in sj: ScheduledJob) -> FlinkRunInfo {
+        FlinkRunInfo(
+            flinkJobID: entry.flinkJobID ?? FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: entry.name),
+            jarID: entry.jarID, jobManagerURL: entry.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL)
+    }
+
+    private func rest(_ url: URL, _ headers: [String: String]) -> FlinkRESTClient {
+        FlinkRESTClient(transport: transports.transport(base: url), headers: headers, timeout: settings.requestTimeout)
+    }
+
+    private func unavailable(_ url: URL, _ e: FlinkRESTError) -> any Error {
+        guard e.isTransient else { return e }
+        return RunTargetUnavailable(reason: Self.unreachableReason, "JobManager \(url.absoluteString): \(e.message)")
+    }
+
+    private func unavailable(_ message: String) -> any Error { RunTargetUnavailable(reason: "SecretUnavailable", message) }
+
+    /// The HTTP headers from `headersSecretRef` (each key a header name). Values never leave
+    /// this function except as request headers: not in errors, logs, events or status.
+    private func headers(for sj: ScheduledJob, failure: (String) -> any Error) async throws -> [String: String] {
+        guard let name = sj.spec.flinkJob?.headersSecretRef?.name, !name.isEmpty else { return [:] }
+        guard let client else { throw failure("spec.flinkJob.headersSecretRef: Secrets cannot be read") }
+        do {
+            let secret = try await client.api(Secret.self, namespace: sj.metadata.namespace).get(name)
+            var headers: [String: String] = [:]
+            for (key, value) in secret.data ?? [:] {
+                headers[key] = String(decoding: value, as: UTF8.self).trimmingCharacters(in: .newlines)
+            }
+            return headers
+        } catch let e as KubernetesError where e.isNotFound {
+            throw failure("spec.flinkJob.headersSecretRef: Secret \(name) not found in namespace \(sj.metadata.namespace ?? "")")
+        } catch let e as KubernetesError where e.reason == .forbidden {
+            throw failure("spec.flinkJob.headersSecretRef: the operator may not read Secret \(name) (RBAC: secrets get)")
+        } catch let e as KubernetesError {
+            throw RunTargetUnavailable(reason: "SecretUnavailable", "spec.flinkJob.headersSecretRef: cannot read Secret \(name): \(e.reason)")
+        }
+    }
+}
