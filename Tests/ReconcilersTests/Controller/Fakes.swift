@@ -14,8 +14,11 @@ final class FakeTarget: RunTarget {
         calls.withLock { $0.append("start \(request.name)") }
         return try startAnswer.value.get()
     }
-    func stop(_ name: String, for sj: ScheduledJob) async throws { calls.withLock { $0.append("stop \(name)") } }
-    func delete(_ name: String, for sj: ScheduledJob) async throws { calls.withLock { $0.append("delete \(name)") } }
+    func stop(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
+        calls.withLock { $0.append("stop \(run.name)") }
+        return .stopped
+    }
+    func delete(_ run: ObservedRun, for sj: ScheduledJob) async throws { calls.withLock { $0.append("delete \(run.name)") } }
 }
 
 final class FakeEvents: EventRecorder {
@@ -30,5 +33,13 @@ final class FakeStatusWriter: StatusWriter {
         if conflict.value { throw KubernetesError(statusCode: 409, reason: .conflict, message: "the object has been modified") }
         written.withLock { $0.append(sj.status) }
         return sj
+    }
+    let finalizers = LockedBox<[[String]]>([])
+    func writeFinalizers(_ sj: ScheduledJob, _ list: [String]) async throws -> ScheduledJob {
+        if conflict.value { throw KubernetesError(statusCode: 409, reason: .conflict, message: "the object has been modified") }
+        finalizers.withLock { $0.append(list) }
+        var updated = sj
+        updated.metadata.finalizers = list
+        return updated
     }
 }

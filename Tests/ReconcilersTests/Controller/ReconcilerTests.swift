@@ -147,8 +147,8 @@ import Testing
             var asked = 0
             func observedRuns(of sj: ScheduledJob) -> [ObservedRun] { inner.observedRuns(of: sj) }
             func start(_ r: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome { try await inner.start(r, for: sj, spec: spec) }
-            func stop(_ n: String, for sj: ScheduledJob) async throws {}
-            func delete(_ n: String, for sj: ScheduledJob) async throws {}
+            func stop(_ r: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome { .stopped }
+            func delete(_ r: ObservedRun, for sj: ScheduledJob) async throws {}
             func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? {
                 asked += 1
                 return "container main exited with code 3: disk full"

@@ -276,7 +276,7 @@ import Testing
     @Test func zeroOrTwoTargetsAreInvalidSpec() {
         let none = scheduledJob { $0.jobTemplate = nil }
         #expect(SchedulePlanner.plan(none, runs: [], now: t0).status.conditions?[type: "Ready"]?.message.contains("none is set") == true)
-        let both = scheduledJob { $0.flinkJob = ["jarURL": "http://x"] }
+        let both = scheduledJob { $0.flinkJob = FlinkJobSpec(jobManagerURL: "http://jm:8081", jarURL: "http://x/job.jar") }
         #expect(SchedulePlanner.plan(both, runs: [], now: t0).status.conditions?[type: "Ready"]?.reason == "InvalidSpec")
     }
 
