@@ -1,5 +1,6 @@
 import Foundation
 import K8sClient
+import K8sTestSupport
 @testable import Reconcilers
 import Testing
 
@@ -165,5 +166,99 @@ import Testing
         sj.status = status
         _ = try await reconciler.reconcile(sj)
         #expect(target.asked == 1)
+    }
+}
+
+/// A target that is down, that needs a finalizer, and that leaves savepoints.
+final class FlakyTarget: RunTarget {
+    let inner = FakeTarget()
+    let down = LockedBox(false)
+    let finalizeCalls = LockedBox(0)
+    func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
+        if down.value { throw RunTargetUnavailable(reason: "FlinkUnreachable", "JobManager http://jm:8081: connection refused") }
+        return inner.observedRuns(of: sj)
+    }
+    func start(_ r: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome { try await inner.start(r, for: sj, spec: spec) }
+    func stop(_ r: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
+        _ = try await inner.stop(r, for: sj)
+        return StopOutcome(savepointPath: "file:/sp/\(r.name)")
+    }
+    func delete(_ r: ObservedRun, for sj: ScheduledJob) async throws {}
+    func finalizer(for sj: ScheduledJob) -> String? { ScheduledJob.flinkCleanupFinalizer }
+    func finalize(_ sj: ScheduledJob) async throws {
+        finalizeCalls.withLock { $0 += 1 }
+        if down.value { throw RunTargetUnavailable(reason: "FlinkUnreachable", "JobManager http://jm:8081: connection refused") }
+    }
+}
+
+@Suite struct ReconcilerWithAnUnreliableTarget {
+    let target = FlakyTarget()
+    let events = FakeEvents()
+    let writer = FakeStatusWriter()
+    func reconciler(at seconds: TimeInterval) -> ScheduledJobReconciler {
+        ScheduledJobReconciler(target: target, events: events, statusWriter: writer, now: { at(seconds) }, cleanupTimeout: 60)
+    }
+    func withFinalizer(_ sj: ScheduledJob) -> ScheduledJob {
+        var s = sj
+        s.metadata.finalizers = [ScheduledJob.flinkCleanupFinalizer]
+        return s
+    }
+
+    @Test func theFinalizerIsAddedBeforeTheFirstRunStarts() async throws {
+        _ = try await reconciler(at: 0.25).reconcile(scheduledJob(created: at(-5)))
+        #expect(writer.finalizers.value == [[ScheduledJob.flinkCleanupFinalizer]])
+        #expect(target.inner.calls.value.count == 1)
+        // Already there: not written again.
+        _ = try await reconciler(at: 0.5).reconcile(withFinalizer(scheduledJob(created: at(-5), status: status(lastSchedule: t0))))
+        #expect(writer.finalizers.value.count == 1)
+    }
+
+    @Test func anUnreachableTargetDecidesNothingSaysWhyAndBacksOff() async throws {
+        target.down.value = true
+        let sj = withFinalizer(scheduledJob(created: at(-5)))
+        let action = try await reconciler(at: 0.25).reconcile(sj)
+        #expect(target.inner.calls.value.isEmpty, "no run starts while the target cannot be observed")
+        let written = try #require(writer.written.value.last ?? nil)
+        let ready = try #require(written.conditions?[type: "Ready"])
+        #expect(ready.status == "False" && ready.reason == "FlinkUnreachable" && ready.message.contains("connection refused"))
+        #expect(written.lastScheduleTime == nil, "the tick stays due: it starts when the target is back, or counts as missed")
+        #expect(events.notes.value.contains { $0.kind == .warning && $0.reason == "FlinkUnreachable" })
+        #expect(action == .requeue(after: .seconds(2)))
+
+        // Ten minutes into the outage the backoff has grown to its cap.
+        var later = sj
+        later.status = written
+        #expect(try await reconciler(at: 600).reconcile(later) == .requeue(after: .seconds(60)))
+
+        // Back: the due tick starts and Ready recovers.
+        target.down.value = false
+        _ = try await reconciler(at: 601).reconcile(later)
+        #expect(target.inner.calls.value.count == 1)
+        #expect(writer.written.value.last??.conditions?[type: "Ready"]?.status == "True")
+    }
+
+    @Test func aSavepointTakenByAStopIsRecordedInTheRunsHistory() async throws {
+        target.inner.runs.value = [run("sj-old", scheduled: at(-10))]
+        let sj = withFinalizer(scheduledJob(created: at(-60), status: status(lastSchedule: at(-10))) { $0.concurrencyPolicy = "Replace" })
+        _ = try await reconciler(at: 0.25).reconcile(sj)
+        #expect(target.inner.calls.value == ["stop sj-old", "start sj-\(unix(t0))"])
+        let record = try #require(writer.written.value.last??.history?.first { $0.name == "sj-old" })
+        #expect(record.result == .cancelled && record.savepointPath == "file:/sp/sj-old")
+    }
+
+    @Test func deletionWaitsForCleanupThenGivesUpAfterTheTimeout() async throws {
+        var sj = withFinalizer(scheduledJob(created: at(-60)))
+        sj.metadata.deletionTimestamp = t0
+        target.down.value = true
+        #expect(try await reconciler(at: 10).reconcile(sj) == .requeue(after: .seconds(10)))
+        #expect(writer.finalizers.value.isEmpty)
+        _ = try await reconciler(at: 61).reconcile(sj)
+        #expect(writer.finalizers.value == [[]])
+        #expect(events.notes.value.contains { $0.reason == "CleanupAbandoned" && $0.message.contains("after 61s") })
+
+        // A reachable target cleans up and releases the finalizer at once.
+        target.down.value = false
+        _ = try await reconciler(at: 1).reconcile(sj)
+        #expect(writer.finalizers.value.count == 2 && target.finalizeCalls.value == 3)
     }
 }

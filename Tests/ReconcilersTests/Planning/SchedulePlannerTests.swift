@@ -325,3 +325,32 @@ import Testing
         #expect(gap.status.missedRuns == 2)  // t0-6 and t0-4; t0-2 and t0 ran
     }
 }
+
+@Suite struct RejectedStarts {
+    @Test func aRefusedStartStaysInReadyUntilTheSpecChangesOrARunStarts() {
+        var st = status(lastSchedule: t0)
+        st.conditions = [Condition(type: "Ready", status: "False", reason: "RunStartFailed", message: "job JAR: not a JAR file", lastTransitionTime: t0, observedGeneration: 1)]
+        let sj = scheduledJob(status: st)
+        #expect(SchedulePlanner.plan(sj, runs: [], now: at(1)).status.conditions?[type: "Ready"]?.reason == "RunStartFailed")
+        // The next tick starts a run: Ready is recomputed.
+        #expect(SchedulePlanner.plan(sj, runs: [], now: at(10)).status.conditions?[type: "Ready"]?.reason == "Scheduled")
+        var changed = sj
+        changed.metadata.generation = 2
+        #expect(SchedulePlanner.plan(changed, runs: [], now: at(1)).status.conditions?[type: "Ready"]?.reason == "Scheduled")
+    }
+
+    @Test func flinkRunsAreRecordedWithTheirKindJobIDAndSavepoint() {
+        let sj = scheduledJob(created: at(-5)) {
+            $0.jobTemplate = nil
+            $0.flinkJob = FlinkJobSpec(jobManagerURL: "http://jm:8081", jarURL: "http://jars/job.jar")
+        }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        #expect(plan.status.active?.first?.kind == "FlinkJob")
+        #expect(plan.status.active?.first?.runID == RunNaming.scheduledRunID(t0))
+        var finished = run("sj-1", scheduled: at(-10), state: .finished(.succeeded, at: at(-1), message: nil))
+        finished.kind = "FlinkJob"
+        finished.flink = FlinkRunInfo(flinkJobID: "0123", jarID: "j", jobManagerURL: "http://jm:8081", savepointPath: "file:/sp")
+        let recorded = SchedulePlanner.plan(sj, runs: [finished], now: at(0.5)).status.history?.first
+        #expect(recorded?.kind == "FlinkJob" && recorded?.flinkJobID == "0123" && recorded?.savepointPath == "file:/sp")
+    }
+}
