@@ -50,6 +50,12 @@ struct OperatorCommand: AsyncParsableCommand {
     var kubeAPIBurst: Int?
     @Option(name: .customLong("default-time-zone"), help: "Time zone for ScheduledJobs that set none (env SKED_DEFAULT_TIME_ZONE; default UTC).")
     var defaultTimeZone: String?
+    @Option(name: .customLong("flink-poll-interval"), help: "How often active Flink jobs are polled (env SKED_FLINK_POLL_INTERVAL; default 10s).")
+    var flinkPollInterval: String?
+    @Option(name: .customLong("flink-max-jar-bytes"), help: "Largest job JAR sked downloads, in bytes (env SKED_FLINK_MAX_JAR_BYTES; default 536870912).")
+    var flinkMaxJarBytes: Int?
+    @Option(name: .customLong("flink-cleanup-timeout"), help: "How long deleting a ScheduledJob waits for an unreachable JobManager before its finalizer is removed anyway (env SKED_FLINK_CLEANUP_TIMEOUT; default 5m).")
+    var flinkCleanupTimeout: String?
 
     var flags: OperatorSettings.Flags {
         OperatorSettings.Flags(
@@ -57,7 +63,8 @@ struct OperatorCommand: AsyncParsableCommand {
             leaderElect: leaderElect, leaderElectionNamespace: leaderElectionNamespace, leaderElectionID: leaderElectionID,
             leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
-            kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone)
+            kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
+            flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout)
     }
 
     func run() async throws {

@@ -43,7 +43,10 @@ struct OperatorService: Service {
     private func runController() async throws {
         let controller = ScheduledJobController(
             client: client,
-            configuration: .init(namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone),
+            configuration: .init(
+                namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone,
+                flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
+                cleanupTimeout: settings.flinkCleanupTimeout.seconds),
             logger: logger)
         defer { readiness.set(synced: false) }
         try await withGracefulShutdownHandler {

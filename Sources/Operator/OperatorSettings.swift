@@ -27,6 +27,9 @@ struct OperatorSettings: Sendable, Equatable {
     var kubeAPIQPS: Double
     var kubeAPIBurst: Int
     var defaultTimeZone: String
+    var flinkPollInterval: Duration = .seconds(10)
+    var flinkMaxJarBytes: Int = 512 * 1024 * 1024
+    var flinkCleanupTimeout: Duration = .seconds(300)
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -70,6 +73,9 @@ struct OperatorSettings: Sendable, Equatable {
         var kubeAPIQPS: Double?
         var kubeAPIBurst: Int?
         var defaultTimeZone: String?
+        var flinkPollInterval: String?
+        var flinkMaxJarBytes: Int?
+        var flinkCleanupTimeout: String?
     }
 
     static func resolve(_ f: Flags, environment env: [String: String]) throws -> OperatorSettings {
@@ -135,6 +141,16 @@ struct OperatorSettings: Sendable, Equatable {
             healthAddress: try BindAddress.parse(pick(f.healthProbeBindAddress, "SKED_HEALTH_PROBE_BIND_ADDRESS") ?? ":8081", flag: "--health-probe-bind-address"),
             gracefulShutdownTimeout: grace, kubeAPIQPS: qps, kubeAPIBurst: burst, defaultTimeZone: zone)
         if settings.leaderElectionID.isEmpty { settings.leaderElectionID = "sked-operator" }
+        settings.flinkPollInterval = try duration(pick(f.flinkPollInterval, "SKED_FLINK_POLL_INTERVAL") ?? "10s", "--flink-poll-interval")
+        guard settings.flinkPollInterval >= .milliseconds(100) else { throw SettingsError("--flink-poll-interval must be at least 100ms") }
+        settings.flinkMaxJarBytes = try f.flinkMaxJarBytes ?? env["SKED_FLINK_MAX_JAR_BYTES"].map { try int($0, "SKED_FLINK_MAX_JAR_BYTES") } ?? 512 * 1024 * 1024
+        guard settings.flinkMaxJarBytes > 0 else { throw SettingsError("--flink-max-jar-bytes must be positive, got \(settings.flinkMaxJarBytes)") }
+        settings.flinkCleanupTimeout = try duration(pick(f.flinkCleanupTimeout, "SKED_FLINK_CLEANUP_TIMEOUT") ?? "5m", "--flink-cleanup-timeout")
         return settings
     }
+}
+
+extension Duration {
+    /// As a `TimeInterval`, for APIs that take seconds.
+    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

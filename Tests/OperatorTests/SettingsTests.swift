@@ -53,9 +53,21 @@ import Testing
         ("SKED_GRACEFUL_SHUTDOWN_TIMEOUT", "soon", "not a duration"),
         ("SKED_HEALTH_PROBE_BIND_ADDRESS", "8081", "not an address"),
         ("SKED_DEFAULT_TIME_ZONE", "Moon/Base", "Moon/Base"),
+        ("SKED_FLINK_POLL_INTERVAL", "often", "--flink-poll-interval"),
+        ("SKED_FLINK_POLL_INTERVAL", "1ms", "at least 100ms"),
+        ("SKED_FLINK_MAX_JAR_BYTES", "0", "--flink-max-jar-bytes must be positive"),
     ])
     func badValuesAreNamedInTheError(key: String, value: String, mentions: String) {
         #expect { try OperatorSettings.resolve(.init(), environment: [key: value]) } throws: { "\($0)".contains(mentions) }
+    }
+
+    @Test func flinkSettingsHaveDefaultsAndCanBeChanged() throws {
+        let d = try OperatorSettings.resolve(.init(), environment: [:])
+        #expect(d.flinkPollInterval == .seconds(10) && d.flinkMaxJarBytes == 512 * 1024 * 1024 && d.flinkCleanupTimeout == .seconds(300))
+        var flags = OperatorSettings.Flags()
+        flags.flinkCleanupTimeout = "20s"
+        let s = try OperatorSettings.resolve(flags, environment: ["SKED_FLINK_POLL_INTERVAL": "500ms", "SKED_FLINK_MAX_JAR_BYTES": "1048576", "SKED_FLINK_CLEANUP_TIMEOUT": "1h"])
+        #expect(s.flinkPollInterval == .milliseconds(500) && s.flinkMaxJarBytes == 1_048_576 && s.flinkCleanupTimeout == .seconds(20))
     }
 
     @Test func leaderElectionTimingsAreCheckedLikeClientGo() {
