@@ -63,7 +63,14 @@ start() {
     log "FATAL: $dir/pids exists: a cluster may already run there (scripts/flink-cluster.sh stop $dir)"; exit 1
   fi
   local prest pjm pblob ptmrpc ptmdata
-  prest=$(free_port); pjm=$(free_port); pblob=$(free_port); ptmrpc=$(free_port); ptmdata=$(free_port)
+  # A restart in the same DIR keeps its ports, so clients see the same JobManager URL
+  # (tests stop and restart a JobManager under a running schedule).
+  if [ -f "$dir/ports" ]; then
+    read -r prest pjm pblob ptmrpc ptmdata < "$dir/ports"
+  else
+    prest=$(free_port); pjm=$(free_port); pblob=$(free_port); ptmrpc=$(free_port); ptmdata=$(free_port)
+    echo "$prest $pjm $pblob $ptmrpc $ptmdata" > "$dir/ports"
+  fi
   mkdir -p "$dir/log" "$dir/savepoints" "$dir/checkpoints" "$dir/tmp" "$dir/web" "$dir/blob"
   rm -rf "$dir/conf"; cp -r "$FLINK_HOME/conf" "$dir/conf"
   # The distribution's JVM options (--add-opens etc., needed on Java 17) are kept; the rest

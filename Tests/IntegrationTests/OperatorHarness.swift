@@ -38,11 +38,12 @@ struct OperatorFixture: Sendable {
     }
 
     /// Runs a controller for the namespace while `body` runs.
-    func running<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    func running<T: Sendable>(flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, _ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             let synced = LockedBox(false)
             group.addTask {
-                try await ScheduledJobController(client: client, namespace: namespace, workers: 2).run { synced.value = true }
+                let configuration = ScheduledJobController.Configuration(namespaces: [namespace], workers: 2, flink: flink, cleanupTimeout: cleanupTimeout)
+                try await ScheduledJobController(client: client, configuration: configuration).run { synced.value = true }
                 return nil
             }
             _ = await eventually(timeout: .seconds(20)) { synced.value }

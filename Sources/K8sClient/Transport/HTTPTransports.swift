@@ -12,7 +12,18 @@ public struct HTTPTransports: Sendable {
         self.make = make
     }
 
-    public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: .shared, baseURL: $0) }
+    public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: externalClient, baseURL: $0) }
+
+    /// One client for the whole process, never shut down. Unlike `HTTPClient.shared` it does
+    /// not retry a refused connection until the request's deadline: a JobManager that is down
+    /// is reported at once, not after the whole request timeout.
+    private static let externalClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// The transport for `url`'s origin and the request target (path and query) on it.
     public func transport(for url: URL) -> (transport: any HTTPTransport, target: String) {

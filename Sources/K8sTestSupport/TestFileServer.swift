@@ -1,0 +1,53 @@
+import Foundation
+
+/// A loopback HTTP server for a folder (Python's `http.server`, which answers HEAD and sends
+/// Last-Modified), so tests download JARs over real HTTP. Stopped by PID when the test ends.
+public final class TestFileServer: Sendable {
+    public let directory: URL
+    public let baseURL: String
+    private let process: ChildProcess
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sked-files-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = try freeLoopbackPort()
+        baseURL = "http://127.0.0.1:\(port)"
+        process = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)],
+            environment: ProcessInfo.processInfo.environment, outputPath: directory.path + ".log")
+        let ready = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < ready {
+            if Self.accepts(port: port) { return }
+            if process.poll() != nil { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw TestHarnessError("python3 http.server did not start on port \(port) (log: \(directory.path).log)")
+    }
+
+    /// Puts `contents` at `/name`; returns its URL.
+    @discardableResult
+    public func serve(_ name: String, _ contents: Data) throws -> String {
+        try contents.write(to: directory.appendingPathComponent(name))
+        return "\(baseURL)/\(name)"
+    }
+
+    public func stop() {
+        process.signal(SIGTERM)
+        _ = process.waitForExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
