@@ -2,7 +2,7 @@
 SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
 export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 
-.PHONY: build test assets demo clean release-binary
+.PHONY: build test assets node-assets demo clean release-binary
 
 build:
 	swift build
@@ -18,8 +18,15 @@ test: assets
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
 
-## Builds sked and runs it against a local control plane with the examples applied (Ctrl-C stops).
-demo: assets
+## The real node's assets (scripts/node.sh): kubelet + kube-scheduler from the same source tree,
+## busybox and pause images built from busybox-static.
+node-assets:
+	bash scripts/test-assets.sh node >/dev/null
+	bash scripts/node-images.sh >/dev/null
+
+## Builds sked and runs it against a local control plane with a real node, so its Jobs really run
+## (needs root), with the examples applied (Ctrl-C stops). DEMO_APISERVER_ONLY=1: no node.
+demo: assets $(if $(filter 1,$(DEMO_APISERVER_ONLY)),,node-assets)
 	swift build --product sked
 	SKED_BIN=.build/debug/sked bash scripts/demo.sh
 

@@ -25,11 +25,20 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib/processes.sh"
 log() { echo "control-plane: $*" >&2; }
 
-# The node first (its containers and mounts need containerd to go in order), then the rest in
-# reverse order of start: controller-manager, apiserver, then etcd.
+# The node first (its containers and mounts need containerd to go in order), then
+# controller-manager and apiserver, then etcd: on its way out the API server removes its
+# endpoint lease from etcd, and without etcd it hangs until KILLed (10 s).
 stop() {
-  if [ -d "$1/node" ]; then "$HERE/node.sh" stop "$1" || true; fi
-  stop_recorded_pids "$1" 10
+  local dir="$1"
+  if [ -d "$dir/node" ]; then "$HERE/node.sh" stop "$dir" || true; fi
+  if [ -f "$dir/pids" ] && grep -q ' etcd$' "$dir/pids"; then
+    grep ' etcd$' "$dir/pids" > "$dir/pids.etcd"
+    grep -v ' etcd$' "$dir/pids" > "$dir/pids.rest" || true
+    mv "$dir/pids.rest" "$dir/pids"
+    stop_recorded_pids "$dir" 10
+    mv "$dir/pids.etcd" "$dir/pids"
+  fi
+  stop_recorded_pids "$dir" 10
 }
 
 kubeconfig() { # file token server ca
@@ -60,6 +69,7 @@ start() {
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   local node="${SKED_NODE:-0}" bin
+  if [ "$node" = 1 ] && [ "$(id -u)" -ne 0 ]; then log "FATAL: SKED_NODE=1 needs root (containers, mounts, a bridge)"; exit 1; fi
   # With a node, build its binaries now, not while etcd and the API server wait.
   if [ "$node" = 1 ]; then bin="$("$HERE/test-assets.sh" node | tail -1)"; else bin="$("$HERE/test-assets.sh" | tail -1)"; fi
   local pe pp pa

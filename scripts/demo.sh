@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# sked demo: builds sked, starts a local control plane (etcd + kube-apiserver, no kubelet),
-# installs the CRD, runs the operator against namespace sked-demo, applies examples/ and shows
-# `kubectl get sj,jobs` every few seconds until Ctrl-C. On exit it stops exactly what it started.
+# sked demo: builds sked, starts a local control plane with a real node (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet + containerd: scripts/node.sh, needs root), so
+# the Jobs sked creates really run; installs the CRD, runs the operator against namespace
+# sked-demo, applies examples/ and shows `kubectl get sj,jobs,pods` every few seconds until Ctrl-C.
+# On exit it stops exactly what it started.
 #
+#   --apiserver-only   (or DEMO_APISERVER_ONLY=1) the old mode: etcd + kube-apiserver only, no
+#                      node, no Job controller: Jobs are created but never run
 #   SKED_BIN=path      use this sked binary instead of running `swift build --product sked`
 #   DEMO_SECONDS=N     end by itself after N seconds (default: run until Ctrl-C)
 #   DEMO_INTERVAL=N    refresh every N seconds (default 2)
@@ -13,11 +17,21 @@ NS=sked-demo
 CRD=scheduledjobs.sked.dev
 INTERVAL="${DEMO_INTERVAL:-2}"
 DEMO_SECONDS="${DEMO_SECONDS:-}"
+APISERVER_ONLY="${DEMO_APISERVER_ONLY:-0}"
 
 say() { echo "demo: $*"; }
 die() { echo "demo: ERROR: $*" >&2; exit 1; }
 
+for arg in "$@"; do
+  case "$arg" in
+    --apiserver-only) APISERVER_ONLY=1 ;;
+    *) die "unknown argument $arg (usage: $0 [--apiserver-only])" ;;
+  esac
+done
 if [[ -n "$DEMO_SECONDS" && ! "$DEMO_SECONDS" =~ ^[0-9]+$ ]]; then die "DEMO_SECONDS must be a whole number of seconds"; fi
+if [ "$APISERVER_ONLY" != 1 ] && [ "$(id -u)" -ne 0 ]; then
+  die "the real node (containers, mounts, a bridge) needs root: run as root, or pass --apiserver-only"
+fi
 
 # 1. The sked binary.
 if [ -n "${SKED_BIN:-}" ]; then
@@ -63,9 +77,14 @@ trap 'exit 143' TERM
 
 # The control plane and the operator run in their own sessions (setsid), so a Ctrl-C in the
 # terminal reaches only this script, which then stops them in order, by PID.
-# 2. The control plane.
-say "starting a local control plane (etcd + kube-apiserver) in $DIR"
-setsid "$HERE/control-plane.sh" start "$DIR" >/dev/null
+# 2. The control plane (and the node: the first run builds kubelet and kube-scheduler, minutes).
+if [ "$APISERVER_ONLY" = 1 ]; then
+  say "starting a local control plane (etcd + kube-apiserver) in $DIR"
+  SKED_NODE=0 setsid "$HERE/control-plane.sh" start "$DIR" >/dev/null
+else
+  say "starting a local control plane with a real node (kubelet + containerd) in $DIR"
+  SKED_NODE=1 setsid "$HERE/control-plane.sh" start "$DIR" >/dev/null
+fi
 export KUBECONFIG="$DIR/admin.kubeconfig"
 
 # 3. The CRD.
@@ -101,8 +120,19 @@ demo: sked is running against a local control plane. From another shell:
   kubectl describe sj every-10-seconds -n $NS
   tail -f $DIR/sked.log
   curl -s http://$METRICS/metrics; curl -s http://$HEALTH/readyz
+EOF
+if [ "$APISERVER_ONLY" = 1 ]; then
+  cat <<EOF
 demo: this control plane has no kubelet (and no Job controller): sked creates the Jobs,
       but they never run pods, so they stay active.
+EOF
+else
+  cat <<EOF
+demo: the Jobs really run (busybox on the local node); their output:
+  kubectl logs -n $NS -l job-name --prefix --tail=3
+EOF
+fi
+cat <<EOF
 demo: to use a real cluster instead:
   kubectl apply -f config/crd/
   sked operator --kubeconfig ~/.kube/config
@@ -119,7 +149,8 @@ while :; do
   echo "KUBECONFIG=$DIR/admin.kubeconfig   operator log: $DIR/sked.log"
   echo
   # In the background (and waited for) so INT/TERM are handled at once.
-  kubectl get sj,jobs -n "$NS" 2>&1 & KPID=$!
+  if [ "$APISERVER_ONLY" = 1 ]; then kubectl get sj,jobs -n "$NS" 2>&1 & KPID=$!
+  else kubectl get sj,jobs,pods -n "$NS" 2>&1 & KPID=$!; fi
   wait "$KPID" || true; KPID=""
   if ! kill -0 "$SKED_PID" 2>/dev/null; then
     echo; tail -20 "$DIR/sked.log" >&2; SKED_PID=""; die "the operator stopped (log above)"

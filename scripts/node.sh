@@ -26,9 +26,14 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 NODE="${SKED_NODE_NAME:-localhost}"
 IMAGE_NS=k8s.io
-# The kernel settings the kubelet rewrites at start (vm.overcommit_memory=1, kernel.panic=10,
-# kernel.panic_on_oops=1, ...): saved before and restored after, so the host keeps its own.
+# What a node changes outside DIR, whatever its flags: the kernel settings the kubelet rewrites
+# at start (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1, ...) and folders at
+# fixed paths (kubelet 1.20's device-plugin socket, pod logs, CNI result caches, shim sockets).
+# The first node on this host saves the settings and notes which folders did not exist yet; the
+# last one to stop (nodes of several control planes may overlap) puts both back.
 TUNABLES="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes"
+HOST_DIRS="/var/lib/kubelet /var/log/pods /var/log/containers /var/lib/cni /run/containerd"
+HOST_STATE=/run/sked-node   # sysctl.saved, new-dirs, users (the DIR of each running node)
 
 paths() { # sets the node's paths for control plane folder $1
   D="$(cd "$1" && pwd -P)"
@@ -60,7 +65,7 @@ api() { # PATH [curl args...]: the API server as admin
   curl -s --max-time 10 --cacert "$D/certs/apiserver.crt" -H "Authorization: Bearer $token" "$server$1" "${@:2}"
 }
 
-pid_of() { awk -v n="$1" '$2==n {print $1}' "$D/pids" 2>/dev/null | tail -1; }
+pid_of() { [ -f "$D/pids" ] || return 0; awk -v n="$1" '$2==n {print $1}' "$D/pids" | tail -1; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 # fail MESSAGE: one clear line, everything started so far stopped, non-zero exit.
@@ -169,7 +174,7 @@ start_node() {
   net_names
   mkdir -p "$D/logs" "$N"
   write_configs
-  for k in $TUNABLES; do echo "$k $(cat "/proc/sys/$k")"; done > "$N/sysctl.saved"
+  save_host_state
 
   containerd --config "$N/containerd/config.toml" </dev/null >"$D/logs/containerd.log" 2>&1 &
   echo "$! containerd" >> "$D/pids"
@@ -180,10 +185,6 @@ start_node() {
     sleep 0.2
   done
   [ "$ok" = 1 ] || fail "containerd did not come up: $(grep -iE 'level=(error|fatal)|failed' "$D/logs/containerd.log" | tail -1 | cut -c1-300) (log $D/logs/containerd.log)"
-  for img in "$images"/*.tar; do
-    "${CTR[@]}" images import "$img" >>"$D/logs/containerd-import.log" 2>&1 \
-      || fail "could not import $img into containerd: $(tail -1 "$D/logs/containerd-import.log")"
-  done
 
   "$bin/kube-scheduler" --kubeconfig="$D/admin.kubeconfig" --leader-elect=false --port=0 --secure-port=0 \
     </dev/null >"$D/logs/kube-scheduler.log" 2>&1 &
@@ -193,7 +194,8 @@ start_node() {
   kport=$(free_port); hport=$(free_port)
   # Flags: no swap/cgroup/eviction/image-GC housekeeping a test node does not need; every path
   # under DIR; kubelet API on loopback only (anonymous, AlwaysAllow: what `kubectl logs` uses);
-  # no iptables chains on the host.
+  # no iptables chains on the host; cAdvisor asks this containerd, not /run/containerd's; node
+  # status every second, not 10 (it is only sent when it changes), so Ready shows at once.
   "$bin/kubelet" --kubeconfig="$D/admin.kubeconfig" --container-runtime=remote \
     --container-runtime-endpoint="unix://$SOCK" --runtime-request-timeout=2m \
     --fail-swap-on=false --cgroup-driver=cgroupfs --cgroups-per-qos=false --enforce-node-allocatable= \
@@ -202,13 +204,21 @@ start_node() {
     --hostname-override="$NODE" --pod-infra-container-image=k8s.gcr.io/pause:3.2 \
     --address=127.0.0.1 --port="$kport" --read-only-port=0 --healthz-bind-address=127.0.0.1 --healthz-port="$hport" \
     --resolv-conf=/etc/resolv.conf --make-iptables-util-chains=false --kube-api-qps=50 --kube-api-burst=100 \
+    --containerd="$SOCK" --node-status-update-frequency=1s \
     </dev/null >"$D/logs/kubelet.log" 2>&1 &
   echo "$! kubelet" >> "$D/pids"
   local kpid=$!
 
+  # Meanwhile (the kubelet spends ~5 s in cAdvisor's start-up looking for Docker) the images.
+  for img in "$images"/*.tar; do
+    "${CTR[@]}" images import "$img" >>"$D/logs/containerd-import.log" 2>&1 \
+      || fail "could not import $img into containerd: $(tail -1 "$D/logs/containerd-import.log")"
+  done
+
   # Ready: the kubelet registered the node and the runtime reports its network ready.
   ok=0
-  for _ in $(seq 1 180); do
+  local deadline=$((SECONDS + 90))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if [ "$(api "/api/v1/nodes/$NODE" | jq -r '.status.conditions[]? | select(.type=="Ready") | .status' 2>/dev/null)" = True ]; then ok=1; break; fi
     alive "$kpid" || fail "kubelet exited: $(grep -E '^[EF][0-9]{4}' "$D/logs/kubelet.log" | tail -1 | cut -c1-300) (log $D/logs/kubelet.log)"
     alive "$cpid" || fail "containerd exited: $(tail -1 "$D/logs/containerd.log" | cut -c1-300)"
@@ -222,7 +232,8 @@ start_node() {
 
   # Pods need the default ServiceAccount and, in v1.20, its token Secret (admission mounts it).
   ok=0
-  for _ in $(seq 1 120); do
+  deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if [ "$(api /api/v1/namespaces/default/serviceaccounts/default | jq -r '.secrets | length' 2>/dev/null)" -gt 0 ] 2>/dev/null; then ok=1; break; fi
     sleep 0.5
   done
@@ -239,8 +250,8 @@ smoke_pod() {
   local pod=sked-node-smoke ns=kube-system
   local body
   body="{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$pod\"},\"spec\":{\"restartPolicy\":\"Never\",\"automountServiceAccountToken\":false,\"terminationGracePeriodSeconds\":0,\"containers\":[{\"name\":\"smoke\",\"image\":\"docker.io/library/busybox:1.36\",\"command\":[\"true\"]}]}}"
-  local created=0 phase="" out
-  for _ in $(seq 1 120); do
+  local created=0 phase="" out deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if [ "$created" = 0 ]; then
       # retried: kube-system's default ServiceAccount may not exist yet (admission refuses the pod)
       out="$(api "/api/v1/namespaces/$ns/pods" -X POST -H 'Content-Type: application/json' -d "$body" -o /dev/null -w '%{http_code}')"
@@ -248,6 +259,9 @@ smoke_pod() {
     else
       phase="$(api "/api/v1/namespaces/$ns/pods/$pod" | jq -r '.status.phase' 2>/dev/null)"
       case "$phase" in Succeeded|Failed) break ;; esac
+      # A sandbox that failed twice (the kubelet retries with back-off) will not come: say why now.
+      [ "$(api "/api/v1/namespaces/$ns/events?fieldSelector=involvedObject.name=$pod,reason=FailedCreatePodSandBox" \
+        | jq '[.items[].count] | add // 0' 2>/dev/null)" -ge 2 ] 2>/dev/null && break
     fi
     sleep 0.5
   done
@@ -260,8 +274,8 @@ smoke_pod() {
     why="$(jq -r '.status.containerStatuses[0].state.terminated | "container exited \(.exitCode): \(.reason) \(.message // "")"' <<<"$status")"
   else
     why="$(api "/api/v1/namespaces/$ns/events?fieldSelector=involvedObject.name=$pod" \
-      | jq -r '[.items[] | select(.type=="Warning")] | last | if . == null then "no warning event" else "\(.reason): \(.message)" end' | tr '\n' ' ' | cut -c1-400)"
-    why="still ${phase:-unknown} after 60 s: $why"
+      | jq -r '[.items[] | select(.type=="Warning")] | last | if . == null then "no warning event" else "\(.reason): \(.message)" end' | tr '\n' ' ' | cut -c1-600)"
+    why="${phase:-unknown}: $why"
   fi
   fail "the smoke pod could not run ($why; logs $D/logs/kubelet.log, containerd.log)"
 }
@@ -303,7 +317,7 @@ stop_node() {
   stop_pids 10 "$cpid"
   # Shims: found by the socket of this containerd on their command line (unique to DIR).
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.* -address $SOCK "; then leftovers+=("${p#/proc/}"); fi
+    if tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -q -- "containerd-shim.* -address $SOCK "; then leftovers+=("${p#/proc/}"); fi
   done
   [ "${#leftovers[@]}" -gt 0 ] && stop_pids 5 "${leftovers[@]}"
   # Mounts: overlay rootfs, /dev/shm, network namespaces, the kubelet's root and its secret volumes.
@@ -318,19 +332,50 @@ stop_node() {
   # (the kubelet writes them to the fixed /var/log/pods; the pods this node ran are the ones
   # containerd logged a sandbox for)
   local uids
-  uids="$( { ls "$N/kubelet/pods" 2>/dev/null; grep -o 'Uid:[0-9a-f-]*' "$D/logs/containerd.log" 2>/dev/null | cut -d: -f2; } | sort -u)"
+  uids="$( { ls "$N/kubelet/pods" 2>/dev/null; grep -o 'Uid:[0-9a-f-]*' "$D/logs/containerd.log" 2>/dev/null | cut -d: -f2; } | sort -u || true)"
   for u in $uids; do
     [[ "$u" =~ ^[0-9a-f-]{36}$ ]] || continue
     rm -rf /var/log/pods/*_"$u" 2>/dev/null || true
     find /var/log/containers -maxdepth 1 -type l -lname "/var/log/pods/*_$u/*" -delete 2>/dev/null || true
   done
   net_names_saved
-  [ -n "${BRIDGE:-}" ] && ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null || true
-  if [ -f "$N/sysctl.saved" ]; then
-    while read -r k v; do echo "$v" > "/proc/sys/$k" 2>/dev/null || true; done < "$N/sysctl.saved"
-    rm -f "$N/sysctl.saved"
-  fi
+  if [ -n "${BRIDGE:-}" ] && ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" 2>/dev/null || true; fi
+  restore_host_state
   forget_pids "$kpid" "$spid" "$cpid"
+}
+
+save_host_state() {
+  mkdir -p "$HOST_STATE"
+  (
+    flock 9
+    if [ ! -f "$HOST_STATE/sysctl.saved" ]; then
+      for k in $TUNABLES; do echo "$k $(cat "/proc/sys/$k")"; done > "$HOST_STATE/sysctl.saved"
+      for d in $HOST_DIRS; do [ -e "$d" ] || echo "$d"; done > "$HOST_STATE/new-dirs"
+    fi
+    echo "$D" >> "$HOST_STATE/users"
+  ) 9>"$HOST_STATE/lock"
+}
+
+restore_host_state() {
+  [ -f "$HOST_STATE/users" ] || return 0
+  (
+    flock 9
+    local u left=""
+    while read -r u; do   # other nodes whose kubelet still runs
+      [ "$u" != "$D" ] && alive "$(awk '$2=="kubelet" {print $1}' "$u/pids" 2>/dev/null | tail -1)" && left="$left$u"$'\n'
+    done < "$HOST_STATE/users"
+    if [ -n "$left" ]; then printf '%s' "$left" > "$HOST_STATE/users"; exit 0; fi
+    while read -r k v; do echo "$v" > "/proc/sys/$k" 2>/dev/null || true; done < "$HOST_STATE/sysctl.saved"
+    # folders that only nodes created: the kubelet's holds just its device-plugin socket, the
+    # others only empty folders by now (each node removed its own files)
+    while read -r d; do
+      case "$d" in
+        /var/lib/kubelet) rm -rf /var/lib/kubelet/device-plugins; rmdir /var/lib/kubelet ;;
+        *) find "$d" -depth -type d -empty -delete ;;
+      esac 2>/dev/null || true
+    done < "$HOST_STATE/new-dirs"
+    rm -f "$HOST_STATE/sysctl.saved" "$HOST_STATE/new-dirs" "$HOST_STATE/users"
+  ) 9>"$HOST_STATE/lock"
 }
 
 # The bridge name as written in the CNI config (the subnet check may differ at stop time).
@@ -342,7 +387,7 @@ net_names_saved() {
 stop_pids() {
   local grace="$1"; shift
   local p left
-  for p in "$@"; do alive "$p" && kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do if alive "$p"; then kill "$p" 2>/dev/null || true; fi; done
   for _ in $(seq 1 $((grace * 5))); do
     left=0; for p in "$@"; do alive "$p" && left=1; done
     [ "$left" = 0 ] && return 0
