@@ -60,6 +60,39 @@ import Testing
         }
     }
 
+    /// The Flink scenario with only config/rbac: a Secret for headers (secrets get), the
+    /// finalizer (scheduledjobs patch), status and events, against the real Flink cluster.
+    @Test func theFlinkTargetNeedsNothingBeyondConfigRBAC() async throws {
+        let plane = try await TestControlPlane.shared()
+        let cluster = try await TestFlinkCluster.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await Self.applyRBAC(plane)
+        let files = try TestFileServer()
+        defer { files.stop() }
+        let jarURL = try files.serve("job.jar", try Data(contentsOf: URL(fileURLWithPath: cluster.testJar)))
+        try await OperatorFixture.with("rbac-flink") { f in
+            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(metadata: ObjectMeta(name: "flink-headers"), data: ["X-Sked-Test": Data("secret-value-123".utf8)]))
+            let op = try OperatorProcess(arguments: [
+                "--kubeconfig", plane.operatorKubeconfig, "--namespace", f.namespace, "--leader-election-namespace", "sked-system",
+                "--leader-election-id", "sked-\(f.namespace)", "--flink-poll-interval", "500ms",
+            ])
+            defer { Task { await op.stop() } }
+            #expect(await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }, "\(op.log)")
+            _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "flink-once"), spec: ScheduledJobSpec(flinkJob: FlinkJobSpec(
+                jobManagerURL: cluster.url, jarURL: jarURL, entryClass: "dev.sked.testjob.TestJob", args: ["--mode", "batch", "--seconds", "1"],
+                headersSecretRef: SecretReference(name: "flink-headers")))))
+            #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) {
+                try await f.scheduledJobs.get("flink-once").status?.phase == "Succeeded"
+            }, "\(op.log)")
+            #expect(try await f.scheduledJobs.get("flink-once").metadata.finalizers == ["sked.dev/flink-cleanup"])
+            try await f.scheduledJobs.delete("flink-once")
+            #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) { try await f.scheduledJobs.getIfPresent("flink-once") == nil }, "\(op.log)")
+            #expect(!op.log.contains(" cannot "), "\(op.log)")
+            #expect(!op.log.contains("secret-value-123"))
+            #expect(try await f.events(for: "flink-once").contains { $0.reason == "RunSucceeded" })
+        }
+    }
+
     @Test func theClusterRoleGrantsExactlyWhatTheOperatorUses() async throws {
         let plane = try await TestControlPlane.shared()
         try await Self.applyRBAC(plane)
