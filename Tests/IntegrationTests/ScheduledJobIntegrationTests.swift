@@ -246,10 +246,12 @@ import Testing
         let plane = try await TestControlPlane.shared()
         try await CRDInstaller.shared.install(plane)
         try await plane.withNamespace("examples") { client, ns in
-            let (status, out) = try kubectl(plane, ["apply", "-n", ns, "-f", TestControlPlane.repositoryRoot + "/examples/"])
+            let (status, out) = try kubectl(plane, ["apply", "-n", ns, "-f", TestControlPlane.repositoryRoot + "/examples/", "-f", TestControlPlane.repositoryRoot + "/examples/flink/"])
             #expect(status == 0, "\(out)")
             let items = try await client.api(ScheduledJob.self, namespace: ns).list().items
-            #expect(items.count >= 5)
+            #expect(items.count >= 7)
+            #expect(items.filter { $0.spec.flinkJob != nil }.count == 2)
+            #expect(items.first { $0.metadata.name == "hourly-sessionizer" }?.spec.flinkJob?.headersSecretRef?.name == "flink-gateway-auth")
             for sj in items {
                 #expect(sj.spec.concurrencyPolicy != nil, "no default on \(sj.metadata.name ?? "")")
                 #expect(sj.spec.successfulRunsHistoryLimit != nil && sj.spec.timeZone != nil, "no defaults on \(sj.metadata.name ?? "")")
@@ -258,6 +260,52 @@ import Testing
             let (gs, table) = try kubectl(plane, ["get", "sj", "-n", ns])
             #expect(gs == 0)
             for column in ["SCHEDULE", "SUSPEND", "ACTIVE", "PHASE", "LAST SCHEDULE", "NEXT", "AGE"] { #expect(table.contains(column), "\(table)") }
+        }
+    }
+
+    /// The API server prunes fields its schema does not know: every spec and status field
+    /// the operator reads or writes, set at once, must come back unchanged.
+    @Test func everyFieldTheOperatorReadsOrWritesIsInTheSchema() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        try await plane.withNamespace("fields") { client, ns in
+            let api = client.api(ScheduledJob.self, namespace: ns)
+            let when = Date(timeIntervalSince1970: 1_795_000_000)
+            let jobSpec = ScheduledJobSpec(
+                schedule: "*/5 * * * *", timeZone: "Europe/Berlin", suspend: true, concurrencyPolicy: "Replace", startingDeadlineSeconds: 30,
+                successfulRunsHistoryLimit: 2, failedRunsHistoryLimit: 4, runTimeoutSeconds: 60,
+                retry: RetrySpec(limit: 2, backoffSeconds: 5, maxBackoffSeconds: 50),
+                jobTemplate: JobTemplate(metadata: .init(labels: ["a": "b"], annotations: ["c": "d"]), spec: ["backoffLimit": 0, "template": ["spec": ["containers": []]]]))
+            let flinkSpec = ScheduledJobSpec(
+                schedule: "@hourly", timeZone: "UTC", suspend: false, concurrencyPolicy: "Forbid", startingDeadlineSeconds: 10,
+                successfulRunsHistoryLimit: 3, failedRunsHistoryLimit: 1, runTimeoutSeconds: 5, retry: RetrySpec(limit: 0, backoffSeconds: 10, maxBackoffSeconds: 600),
+                flinkJob: FlinkJobSpec(
+                    jobManagerURL: "http://jm:8081", jarURL: "https://x/job.jar", entryClass: "a.B", args: ["--x", "1"], parallelism: 2,
+                    savepointPath: "file:/sp", allowNonRestoredState: true, stopMode: "Savepoint", savepointDirectory: "/sps",
+                    restoreFromLastSavepoint: true, headersSecretRef: SecretReference(name: "h")))
+            var status = ScheduledJobStatus()
+            status.observedGeneration = 1
+            status.phase = "Running"
+            status.conditions = [Condition(type: "Ready", status: "False", reason: "FlinkUnreachable", message: "m", lastTransitionTime: when, observedGeneration: 1)]
+            status.lastScheduleTime = when
+            status.nextScheduleTime = when
+            status.lastSuccessfulTime = when
+            status.missedRuns = 3
+            status.activeRuns = 1
+            status.active = [ActiveRun(name: "r1", kind: "FlinkJob", uid: "u", scheduledTime: when, startTime: when, attempt: 2, trigger: .retry, runID: "1795000000",
+                                       flink: FlinkRunInfo(flinkJobID: "0123456789abcdef0123456789abcdef", jarID: "j.jar", jobManagerURL: "http://jm:8081"))]
+            status.history = [RunRecord(name: "r0", kind: "FlinkJob", scheduledTime: when, startTime: when, completionTime: when, result: .cancelled, message: "x",
+                                        attempt: 1, trigger: .manual, flinkJobID: "0123456789abcdef0123456789abcdee", savepointPath: "file:/sp/1")]
+            status.lastRunNowToken = "t1"
+            status.lastStopToken = "t2"
+            status.pendingRetries = [PendingRetry(scheduledTime: when, attempt: 2, notBefore: when, runID: "1795000000", trigger: .schedule)]
+            for (name, spec) in [("job", jobSpec), ("flink", flinkSpec)] {
+                var created = try await api.create(ScheduledJob(metadata: ObjectMeta(name: name), spec: spec))
+                #expect(created.spec == spec, "pruned spec fields: \(name)")
+                created.status = status
+                let written = try await api.updateStatus(created)
+                #expect(written.status == status, "pruned status fields: \(String(describing: written.status))")
+            }
         }
     }
 
@@ -270,6 +318,9 @@ import Testing
             for bad in [
                 ScheduledJobSpec(schedule: "@daily", concurrencyPolicy: "Sometimes", jobTemplate: template),
                 ScheduledJobSpec(schedule: "@daily", successfulRunsHistoryLimit: -1, jobTemplate: template),
+                ScheduledJobSpec(schedule: "@daily", flinkJob: FlinkJobSpec(jobManagerURL: "http://jm", jarURL: "http://j", stopMode: "Drain")),
+                ScheduledJobSpec(schedule: "@daily", flinkJob: FlinkJobSpec(jobManagerURL: "http://jm", jarURL: "http://j", parallelism: 0)),
+                ScheduledJobSpec(schedule: "@daily", flinkJob: FlinkJobSpec(jarURL: "http://j")),
             ] {
                 await #expect { _ = try await api.create(ScheduledJob(metadata: ObjectMeta(name: "bad"), spec: bad)) } throws: {
                     ($0 as? KubernetesError)?.reason == .invalid
