@@ -19,40 +19,57 @@ public struct TestControlPlane: Sendable {
 
     public static func shared() async throws -> TestControlPlane { try await Holder.instance.get() }
 
+    /// A second control plane with a real node (kube-scheduler, kubelet, containerd; the
+    /// job controller runs), where Jobs really run pods: `SKED_TEST_NODE_CONTROL_PLANE=DIR`
+    /// (started with `SKED_NODE=1 scripts/control-plane.sh start DIR`) or started on first use.
+    public static func withNode() async throws -> TestControlPlane { try await Holder.node.get() }
+
     /// The repository root, found from this file's location.
     public static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     private actor Holder {
-        static let instance = Holder()
+        static let instance = Holder(node: false)
+        static let node = Holder(node: true)
+        let node: Bool
         var cached: TestControlPlane?
+        init(node: Bool) { self.node = node }
 
         func get() throws -> TestControlPlane {
             if let cached { return cached }
             let env = ProcessInfo.processInfo.environment
             let plane: TestControlPlane
-            if let kc = env["SKED_TEST_KUBECONFIG"], let op = env["SKED_TEST_OPERATOR_KUBECONFIG"], let dir = env["SKED_TEST_CONTROL_PLANE"] {
+            if node, let dir = env["SKED_TEST_NODE_CONTROL_PLANE"] {
+                plane = TestControlPlane(adminKubeconfig: dir + "/admin.kubeconfig", operatorKubeconfig: dir + "/operator.kubeconfig", directory: dir, etcdURL: "")
+            } else if !node, let kc = env["SKED_TEST_KUBECONFIG"], let op = env["SKED_TEST_OPERATOR_KUBECONFIG"], let dir = env["SKED_TEST_CONTROL_PLANE"] {
                 plane = TestControlPlane(adminKubeconfig: kc, operatorKubeconfig: op, directory: dir, etcdURL: env["SKED_TEST_ETCD"] ?? "")
             } else {
-                plane = try Self.startOwn()
+                plane = try Self.startOwn(node: node)
             }
             cached = plane
             return plane
         }
 
-        static func startOwn() throws -> TestControlPlane {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-cp-\(UUID().uuidString.prefix(8))").path
+        static func startOwn(node: Bool) throws -> TestControlPlane {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-\(node ? "node" : "cp")-\(UUID().uuidString.prefix(8))").path
             let script = TestControlPlane.repositoryRoot + "/scripts/control-plane.sh"
-            let (status, output) = try TestProcess.run("/bin/bash", [script, "start", dir])
-            guard status == 0 else {
-                throw TestHarnessError("control plane failed to start (exit \(status)); see \(dir)/logs:\n\(output)")
+            var environment = ProcessInfo.processInfo.environment
+            if node {
+                environment["SKED_NODE"] = "1"
+                environment["SKED_CONTROLLERS"] = nil
             }
-            ownedControlPlaneDirectory = dir
-            atexit {
-                if let dir = ownedControlPlaneDirectory {
-                    _ = try? TestProcess.run("/bin/bash", [TestControlPlane.repositoryRoot + "/scripts/control-plane.sh", "stop", dir])
-                    try? FileManager.default.removeItem(atPath: dir)
+            let (status, output) = try TestProcess.run("/bin/bash", [script, "start", dir], environment: environment)
+            guard status == 0 else {
+                throw TestHarnessError("control plane\(node ? " with a node" : "") failed to start (exit \(status)); see \(dir)/logs:\n\(output)")
+            }
+            let first = ownedControlPlaneDirectories.withLock { $0.append(dir); return $0.count == 1 }
+            if first {
+                atexit {
+                    for dir in ownedControlPlaneDirectories.value {
+                        _ = try? TestProcess.run("/bin/bash", [TestControlPlane.repositoryRoot + "/scripts/control-plane.sh", "stop", dir])
+                        try? FileManager.default.removeItem(atPath: dir)
+                    }
                 }
             }
             var values: [String: String] = [:]
@@ -68,7 +85,7 @@ public struct TestControlPlane: Sendable {
     }
 }
 
-nonisolated(unsafe) private var ownedControlPlaneDirectory: String?
+private let ownedControlPlaneDirectories = LockedBox<[String]>([])
 
 public struct TestHarnessError: Error, CustomStringConvertible {
     public let description: String

@@ -7,16 +7,16 @@ import Testing
 /// Installs sked's CRD (from config/crd, with kubectl as a user would) once per test process.
 actor CRDInstaller {
     static let shared = CRDInstaller()
-    private var done = false
+    private var done: Set<String> = []
 
     func install(_ plane: TestControlPlane) async throws {
-        if done { return }
+        if done.contains(plane.adminKubeconfig) { return }
         let crd = TestControlPlane.repositoryRoot + "/config/crd/sked.dev_scheduledjobs.yaml"
         let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-f", crd])
         guard status == 0 else { throw TestHarnessError("kubectl apply of the CRD failed: \(out)") }
         let (waited, wout) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev"])
         guard waited == 0 else { throw TestHarnessError("CRD not established: \(wout)") }
-        done = true
+        done.insert(plane.adminKubeconfig)
     }
 }
 
