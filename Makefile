@@ -13,8 +13,9 @@ assets:
 	bash scripts/build-cron-oracle.sh $(CRON_ORACLE)
 	bash scripts/flink-assets.sh >/dev/null
 
-## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every test.
-test: assets
+## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every
+## test. The end-to-end suite starts its own second control plane with a real node.
+test: assets node-assets
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
 
