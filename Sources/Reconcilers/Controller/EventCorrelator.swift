@@ -10,7 +10,7 @@ import Synchronization
 ///   further ones are combined into one Event whose count grows;
 /// - a global token bucket bounds the rate of Event writes; beyond it Events are dropped.
 final class EventCorrelator: Sendable {
-    enum Decision: Equatable {
+    enum Decision: Equatable, Sendable {
         case create(name: String, message: String)
         case update(name: String, count: Int, firstTimestamp: Date, message: String)
         case drop

@@ -10,6 +10,10 @@ public protocol EventRecorder: Sendable {
 
 /// Writes core/v1 Events (what `kubectl describe` shows), aggregated and rate-limited by an
 /// `EventCorrelator`. Failures are logged, never fatal: an Event is information, not state.
+///
+/// `record` only decides (aggregate, drop) and queues; `run()` writes the queued Events in
+/// order, off the reconcile path, so a reconcile never waits for an Event. The queue is
+/// bounded: beyond `capacity` waiting writes, new ones are dropped and counted.
 public struct KubernetesEventRecorder: EventRecorder {
     let client: KubernetesClient
     let component: String
@@ -17,20 +21,49 @@ public struct KubernetesEventRecorder: EventRecorder {
     let logger: Logger
     let now: @Sendable () -> Date
     let correlator: EventCorrelator
+    private let writes: AsyncStream<Write>
+    private let queue: AsyncStream<Write>.Continuation
 
-    public init(client: KubernetesClient, component: String = "sked", instance: String = ProcessInfo.processInfo.hostName, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    struct Write: Sendable {
+        let decision: EventCorrelator.Decision
+        let note: EventNote
+        let sj: ScheduledJob
+        let at: Date
+    }
+
+    public init(client: KubernetesClient, component: String = "sked", instance: String = ProcessInfo.processInfo.hostName, logger: Logger, now: @escaping @Sendable () -> Date = Date.init, capacity: Int = 1000) {
         self.client = client
         self.component = component
         self.instance = instance
         self.logger = logger
         self.now = now
         self.correlator = EventCorrelator()
+        (writes, queue) = AsyncStream.makeStream(of: Write.self, bufferingPolicy: .bufferingOldest(capacity))
     }
 
     public func record(_ note: EventNote, on sj: ScheduledJob) async {
         let t = now()
-        let api = client.api(Event.self, namespace: sj.metadata.namespace)
         let decision = correlator.decide(note, objectUID: sj.metadata.uid ?? "", objectName: sj.metadata.name ?? "sj", now: t)
+        if case .drop = decision {
+            Counter(label: "sked_events_dropped_total").increment()
+            logger.debug("event dropped by the rate limit", metadata: ["reason": "\(note.reason)"])
+            return
+        }
+        if case .dropped = queue.yield(Write(decision: decision, note: note, sj: sj, at: t)) {
+            Counter(label: "sked_events_dropped_total").increment()
+        }
+    }
+
+    /// Writes queued Events until cancelled. Run it once, next to the controller.
+    public func run() async {
+        for await write in writes {
+            if Task.isCancelled { return }
+            await send(write.decision, write.note, on: write.sj, at: write.at)
+        }
+    }
+
+    func send(_ decision: EventCorrelator.Decision, _ note: EventNote, on sj: ScheduledJob, at t: Date) async {
+        let api = client.api(Event.self, namespace: sj.metadata.namespace)
         do {
             switch decision {
             case .drop:

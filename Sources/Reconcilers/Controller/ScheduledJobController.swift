@@ -39,6 +39,7 @@ public final class ScheduledJobController: Sendable {
     /// Shut down to drain: in-flight reconciles finish, nothing new starts.
     public let queue = WorkQueue<ObjectKey>()
     private let scopes: [String: Scope]
+    private let events: KubernetesEventRecorder
     private let synced = Mutex(false)
 
     public init(client: KubernetesClient, configuration: Configuration, logger: Logger = Logger(label: "sked"), now: @escaping @Sendable () -> Date = Date.init) {
@@ -46,6 +47,7 @@ public final class ScheduledJobController: Sendable {
         self.configuration = configuration
         self.logger = logger
         let events = KubernetesEventRecorder(client: client, logger: logger, now: now)
+        self.events = events
         var scopes: [String: Scope] = [:]
         for ns in configuration.namespaces.isEmpty ? [""] : configuration.namespaces {
             let namespace: String? = ns.isEmpty ? nil : ns
@@ -63,7 +65,8 @@ public final class ScheduledJobController: Sendable {
             let reconciler = ScheduledJobReconciler(
                 target: targets, events: events,
                 statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
-                defaultTimeZone: configuration.defaultTimeZone, cleanupTimeout: configuration.cleanupTimeout, logger: logger)
+                defaultTimeZone: configuration.defaultTimeZone, cleanupTimeout: configuration.cleanupTimeout,
+                deferStatusAfterStart: true, logger: logger)
             scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler)
         }
         self.scopes = scopes
@@ -84,6 +87,11 @@ public final class ScheduledJobController: Sendable {
         let controller = Controller(queue: queue, workers: configuration.workers, name: "scheduledjob", logger: logger)
         let queue = self.queue
         try await withThrowingTaskGroup(of: Void.self) { group in
+            let events = self.events
+            group.addTask {
+                await events.run()
+                try Task.checkCancellation()
+            }
             for scope in scopes.values {
                 group.addTask {
                     try await scope.scheduledJobs.run { note in

@@ -23,8 +23,11 @@ public struct ScheduledJobReconciler: Sendable {
     /// How long a deleted ScheduledJob waits for its target's cleanup (a JobManager that is
     /// gone) before its finalizer is removed anyway, so that a namespace never hangs.
     public let cleanupTimeout: TimeInterval
+    /// See `reconcileRuns`: write the status of freshly started Jobs in a requeued reconcile.
+    public let deferStatusAfterStart: Bool
 
-    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, logger: Logger = Logger(label: "sked.reconciler")) {
+    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, deferStatusAfterStart: Bool = false, logger: Logger = Logger(label: "sked.reconciler")) {
+        self.deferStatusAfterStart = deferStatusAfterStart
         self.defaultTimeZone = defaultTimeZone
         self.target = target
         self.events = events
@@ -36,7 +39,7 @@ public struct ScheduledJobReconciler: Sendable {
 
     /// The same reconciler logging with `logger` (per-reconcile metadata such as a reconcile id).
     public func with(logger: Logger) -> ScheduledJobReconciler {
-        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, logger: logger)
+        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, deferStatusAfterStart: deferStatusAfterStart, logger: logger)
     }
 
     public func reconcile(_ original: ScheduledJob) async throws -> ReconcileAction {
@@ -59,6 +62,8 @@ public struct ScheduledJobReconciler: Sendable {
         let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone).get()
         let targetName = spec.map { $0.kind == .job ? "job" : "flink" } ?? "job"
         var acted = false
+        var rejectedStart = false
+        var createdRun = false
         for step in plan.steps {
             switch step {
             case .startRun(let request):
@@ -71,6 +76,7 @@ public struct ScheduledJobReconciler: Sendable {
                     let outcome = try await target.start(request, for: current, spec: spec)
                     switch outcome {
                     case .created(let uid, let startTime, let flink):
+                        createdRun = true
                         record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
                         RunMetrics.started(sj, target: targetName, trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
                         log.info("started run", metadata: ["run": "\(request.name)", "trigger": "\(request.trigger.rawValue)", "scheduledTime": "\(RFC3339.format(request.scheduledTime))"])
@@ -79,6 +85,7 @@ public struct ScheduledJobReconciler: Sendable {
                         record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
                     }
                 } catch let rejected as RunStartRejected {
+                    rejectedStart = true
                     // Retrying cannot help: record the run as failed so the tick is accounted for.
                     status.active?.removeAll { $0.name == request.name }
                     status.activeRuns = status.active?.count ?? 0
@@ -116,8 +123,19 @@ public struct ScheduledJobReconciler: Sendable {
             }
         }
 
-        RunMetrics.recorded(sj, before: sj.status, after: status, target: targetName)
+        // Creating a Job is what makes a run exist (its name is the lock); its status entry
+        // can follow. When this reconcile only started Jobs, the status write is left to an
+        // immediate requeue, which the queue serves after every other key already due: when
+        // many ScheduledJobs fire on the same second, all Jobs are created before any of
+        // their status writes. The requeued reconcile finds the Jobs in the cache and plans
+        // the same status (level-triggered), without starting anything again.
+        let onlyStartedJobs = spec?.kind == .job && !plan.steps.isEmpty && !rejectedStart && createdRun
+            && plan.steps.allSatisfy { if case .startRun = $0 { true } else { false } }
+        if deferStatusAfterStart && onlyStartedJobs && status != sj.status {
+            return .requeue(after: .zero)
+        }
         if status != sj.status {
+            RunMetrics.recorded(sj, before: sj.status, after: status, target: targetName)
             var updated = sj
             updated.status = status
             _ = try await statusWriter.writeStatus(updated)

@@ -178,6 +178,9 @@ private struct Planning {
             }
             // A retry never replaces another run: under Forbid and Replace it waits for a free slot
             // (a finishing run wakes us through its Job).
+            // Already started (by a reconcile whose status write has not happened yet): done.
+            let name = RunNaming.runName(scheduledJob: self.name, runID: retry.runID, attempt: retry.attempt)
+            if (active + finished).contains(where: { $0.name == name }) { continue }
             if spec.concurrencyPolicy != .allow && !active.isEmpty {
                 waiting.append(retry)
                 continue

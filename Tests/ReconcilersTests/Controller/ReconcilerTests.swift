@@ -262,3 +262,51 @@ final class FlakyTarget: RunTarget {
         #expect(writer.finalizers.value.count == 2 && target.finalizeCalls.value == 3)
     }
 }
+
+@Suite struct CreateFirstStatusAfter {
+    let target = FakeTarget()
+    let events = FakeEvents()
+    let writer = FakeStatusWriter()
+    var reconciler: ScheduledJobReconciler {
+        ScheduledJobReconciler(target: target, events: events, statusWriter: writer, now: { at(0.25) }, deferStatusAfterStart: true)
+    }
+
+    @Test func aReconcileThatOnlyStartedJobsLeavesTheStatusToAnImmediateRequeue() async throws {
+        let sj = scheduledJob(created: at(-5))
+        #expect(try await reconciler.reconcile(sj) == .requeue(after: .zero))
+        #expect(target.calls.value == ["start sj-\(unix(t0))"])
+        #expect(writer.written.value.isEmpty)
+        #expect(events.notes.value.map(\.reason) == ["RunStarted"])
+        // The requeued reconcile sees the Job (as the informer cache has it) and writes the status once.
+        target.runs.value = [run("sj-\(unix(t0))", scheduled: t0, started: t0)]
+        #expect(try await reconciler.reconcile(sj) == .requeue(after: .milliseconds(9750)))
+        #expect(target.calls.value.count == 1, "nothing started twice")
+        let status = try #require(writer.written.value.first ?? nil)
+        #expect(status.lastScheduleTime == t0 && status.active?.map(\.name) == ["sj-\(unix(t0))"])
+        #expect(events.notes.value.count == 1)
+    }
+
+    @Test func aRejectedStartIsWrittenAtOnce() async throws {
+        target.startAnswer.value = .failure(RunStartRejected("invalid"))
+        _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        #expect(writer.written.value.count == 1)
+    }
+}
+
+extension CreateFirstStatusAfter {
+    @Test func anAdoptedRunIsWrittenAtOnceSoNothingLoops() async throws {
+        target.startAnswer.value = .success(.alreadyExisted(uid: "u"))
+        #expect(try await reconciler.reconcile(scheduledJob(created: at(-5))) != .requeue(after: .zero))
+        #expect(writer.written.value.count == 1)
+    }
+
+    @Test func aRetryWhoseJobAlreadyExistsIsNotStartedAgain() {
+        let retry = PendingRetry(scheduledTime: at(-20), attempt: 2, notBefore: at(-1), runID: RunNaming.scheduledRunID(at(-20)), trigger: .schedule)
+        let sj = scheduledJob(created: at(-60), status: status(lastSchedule: t0) { $0.pendingRetries = [retry] }) { $0.retry = RetrySpec(limit: 1) }
+        let name = RunNaming.runName(scheduledJob: "sj", runID: retry.runID, attempt: 2)
+        let plan = SchedulePlanner.plan(sj, runs: [run(name, scheduled: at(-20), trigger: .retry, attempt: 2)], now: at(0.5))
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.pendingRetries == nil)
+        #expect(plan.status.active?.map(\.name) == [name])
+    }
+}
