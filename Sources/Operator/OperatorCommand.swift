@@ -20,7 +20,7 @@ struct OperatorCommand: AsyncParsableCommand {
     var context: String?
     @Option(help: "Only watch these namespaces; repeat or comma-separate (env SKED_NAMESPACE; default: all namespaces).")
     var namespace: [String] = []
-    @Option(help: "Concurrent reconcile workers (env SKED_WORKERS; default 8).")
+    @Option(help: "Concurrent reconcile workers (env SKED_WORKERS; default 16).")
     var workers: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, warning or error (env SKED_LOG_LEVEL or LOG_LEVEL; default info).")
     var logLevel: String?

@@ -103,7 +103,7 @@ struct OperatorSettings: Sendable, Equatable {
 
         let namespaceText = f.namespace.isEmpty ? (env["SKED_NAMESPACE"].map { [$0] } ?? []) : f.namespace
         let namespaces = namespaceText.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let workers = try f.workers ?? env["SKED_WORKERS"].map { try int($0, "SKED_WORKERS") } ?? 8
+        let workers = try f.workers ?? env["SKED_WORKERS"].map { try int($0, "SKED_WORKERS") } ?? 16
         guard (1...1000).contains(workers) else { throw SettingsError("--workers must be between 1 and 1000, got \(workers)") }
 
         let levelText = (pick(f.logLevel, "SKED_LOG_LEVEL", "LOG_LEVEL") ?? "info").lowercased()

@@ -9,7 +9,7 @@ import Testing
     @Test func defaultsMatchKubernetesComponents() throws {
         let s = try OperatorSettings.resolve(.init(), environment: [:])
         #expect(s.namespaces == [])
-        #expect(s.workers == 8)
+        #expect(s.workers == 16)
         #expect(s.logLevel == .info)
         #expect(s.logFormat == .json)
         #expect(s.leaderElect)
