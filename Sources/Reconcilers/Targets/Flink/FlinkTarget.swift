@@ -194,11 +194,9 @@ public struct FlinkTarget: RunTarget {
         let info = run.flink ?? FlinkRunInfo(flinkJobID: FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: run.name))
         guard let url = (info.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL).flatMap(URL.init(string:)) else { return .stopped }
         let headers = try await headers(for: sj, failure: unavailable)
-        let flink = try? sj.spec.validated().get()
-        let mode: FlinkStopMode
-        let directory: String?
-        if case .flink(let f)? = flink?.kind { (mode, directory) = (f.stopMode, f.savepointDirectory) } else { (mode, directory) = (.cancel, nil) }
-        return try await stop(info.flinkJobID, at: url, mode: mode, savepointDirectory: directory, headers: headers)
+        // A spec that no longer validates (or no longer has flinkJob) still stops its runs: by cancelling.
+        let flink = try? sj.spec.flinkJob?.validated().get()
+        return try await stop(info.flinkJobID, at: url, mode: flink?.stopMode ?? .cancel, savepointDirectory: flink?.savepointDirectory, headers: headers)
     }
 
     func stop(_ jobID: String, at url: URL, mode: FlinkStopMode, savepointDirectory: String?, headers: [String: String]) async throws -> StopOutcome {
