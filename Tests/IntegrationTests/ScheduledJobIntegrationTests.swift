@@ -249,7 +249,7 @@ import Testing
             let (status, out) = try kubectl(plane, ["apply", "-n", ns, "-f", TestControlPlane.repositoryRoot + "/examples/", "-f", TestControlPlane.repositoryRoot + "/examples/flink/"])
             #expect(status == 0, "\(out)")
             let items = try await client.api(ScheduledJob.self, namespace: ns).list().items
-            #expect(items.count >= 7)
+            #expect(items.count >= 9)
             #expect(items.filter { $0.spec.flinkJob != nil }.count == 2)
             #expect(items.first { $0.metadata.name == "hourly-sessionizer" }?.spec.flinkJob?.headersSecretRef?.name == "flink-gateway-auth")
             for sj in items {
