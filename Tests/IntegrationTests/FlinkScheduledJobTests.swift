@@ -105,6 +105,7 @@ import Testing
                 _ = try await flinkSJ(env, "html", schedule: nil, args: []) { $0.flinkJob?.jarURL = env.files.baseURL + "/login.jar" }
                 _ = try await flinkSJ(env, "missing", schedule: nil, args: []) { $0.flinkJob?.jarURL = env.files.baseURL + "/nope.jar" }
                 _ = try await flinkSJ(env, "bad-url", schedule: nil, args: []) { $0.flinkJob?.jobManagerURL = "flink-jobmanager:8081" }
+                _ = try await flinkSJ(env, "no-savepoint", schedule: nil, args: ["--mode", "batch", "--seconds", "1"]) { $0.flinkJob?.savepointPath = "file:/tmp/sked-no-such-savepoint" }
 
                 #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(500)) { try await status(env, "failing")?.phase == "Failed" })
                 let failed = try #require(try await status(env, "failing")?.history?.first)
@@ -129,6 +130,9 @@ import Testing
                 let badURL = try #require(try await ready("bad-url"))
                 #expect(badURL.reason == "InvalidSpec" && badURL.message.contains("jobManagerURL"))
                 #expect(try await status(env, "html")?.history?.first?.result == .failed)
+                #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(300)) { try await status(env, "no-savepoint")?.phase == "Failed" })
+                let noSavepoint = try #require(try await status(env, "no-savepoint")?.history?.first)
+                #expect(noSavepoint.message?.lowercased().contains("savepoint") == true, "\(noSavepoint.message ?? "nil")")
             }
         }
     }

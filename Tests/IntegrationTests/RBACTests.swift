@@ -85,6 +85,12 @@ import Testing
                 try await f.scheduledJobs.get("flink-once").status?.phase == "Succeeded"
             }, "\(op.log)")
             #expect(try await f.scheduledJobs.get("flink-once").metadata.finalizers == ["sked.dev/flink-cleanup"])
+            let (code, metrics) = try op.get("/metrics", port: op.metricsPort)
+            #expect(code == 200)
+            for operation in ["upload", "run", "status"] {
+                #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("sked_flink_requests_total{") && $0.contains("operation=\"\(operation)\"") && $0.contains("code=\"200\"") },
+                        "no sked_flink_requests_total for \(operation)")
+            }
             try await f.scheduledJobs.delete("flink-once")
             #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) { try await f.scheduledJobs.getIfPresent("flink-once") == nil }, "\(op.log)")
             #expect(!op.log.contains(" cannot "), "\(op.log)")
