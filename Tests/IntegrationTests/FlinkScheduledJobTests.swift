@@ -89,7 +89,7 @@ import Testing
                 // Deleting the ScheduledJob cleans up its JARs and releases the finalizer.
                 try await env.f.scheduledJobs.delete("nightly")
                 #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(300)) {
-                    (try? await env.f.scheduledJobs.getIfPresent("nightly")) == .some(nil)
+                    try await env.f.scheduledJobs.getIfPresent("nightly") == nil
                 })
                 #expect(try await env.rest.jars().filter { $0.name.hasPrefix(prefix) }.isEmpty)
             }
@@ -273,7 +273,7 @@ import Testing
                 #expect(try await env.f.scheduledJobs.get("orphan").metadata.finalizers == ["sked.dev/flink-cleanup"])
                 try await env.f.scheduledJobs.delete("orphan")
                 #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(300)) {
-                    (try? await env.f.scheduledJobs.getIfPresent("orphan")) == .some(nil)
+                    try await env.f.scheduledJobs.getIfPresent("orphan") == nil
                 })
                 #expect(try await env.f.events(for: "orphan").contains { $0.reason == "CleanupAbandoned" })
             }
