@@ -122,7 +122,12 @@ import Testing
                 })
                 let replaced = try #require(try await status(f, "replace")?.history?.first { $0.result == .cancelled })
                 #expect(replaced.message?.contains("replaced by") == true)
-                #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(500)) { try await pods(f, job: replaced.name).isEmpty })
+                // Its pod is being killed at once (deletion requested), and is gone once the kubelet
+                // has stopped it (slower on a loaded machine).
+                #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
+                    try await pods(f, job: replaced.name).allSatisfy { $0.metadata.deletionTimestamp != nil }
+                })
+                #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) { try await pods(f, job: replaced.name).isEmpty })
                 #expect(try await f.jobs.getIfPresent(replaced.name) == nil)
                 // The replacement really runs.
                 #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {

@@ -94,7 +94,7 @@ final class FakeFlink: Sendable {
 @Suite struct FlinkTargetBehaviour {
     let flink = FakeFlink()
     var target: FlinkTarget {
-        FlinkTarget(client: nil, transports: flink.transports, settings: .init(pollInterval: 10, maxJarBytes: 1024, savepointTimeout: .seconds(5)), now: { t0 })
+        FlinkTarget(client: nil, transports: flink.transports, settings: .init(pollInterval: 10, maxJarBytes: 1024, savepointTimeout: .seconds(120)), now: { t0 })
     }
 
     func flinkJob(_ configure: (inout FlinkJobSpec) -> Void = { _ in }) -> ScheduledJob {
