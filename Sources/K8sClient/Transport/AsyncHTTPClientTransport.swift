@@ -34,6 +34,12 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         }
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
         config.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // A refused connection fails the attempt at once, to be retried by `RetryPolicy`,
+        // instead of AsyncHTTPClient reconnecting until the request timeout: a Job create
+        // must not hang for 30 s while the API server restarts and then land after its
+        // ScheduledJob's starting deadline.
+        config.connectionPool.retryConnectionEstablishment = false
+        config.timeout.connect = .seconds(5)
         config.decompression = .enabled(limit: .none)
         var base = configuration.server
         // tls-server-name: ask for the certificate's name and let DNS override point it at
