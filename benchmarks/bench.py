@@ -10,6 +10,11 @@ started WITHOUT kube-controller-manager), in this order:
   4. reference  per setting (default client limits, --kube-api-qps/burst=2000) and N:
                 N batch/v1beta1 CronJobs on "* * * * *" handled by kube-controller-manager
                 v1.20.2 (--controllers=cronjob, CronJobControllerV2=true), over K ticks
+  5. footprint  per --footprint SJS,JOBS (default 10000,20000): SJS ScheduledJobs on "0 0 1 1 *"
+                (nothing due) and JOBS finished Jobs owned by them, created up front; sked started
+                twice on that namespace (first start: no status yet; restart: status written):
+                process start -> "caches synced" log line -> first reconcile -> queue drained,
+                RSS at each point and CPU over an idle window (--footprint-idle, 60 s)
 
 Lag = arrival time of a Job's ADDED watch event (this process, loopback) minus its
 scheduled time (sked: annotation sked.dev/scheduled-time; CronJob v2: <name>-<unix minutes>).
@@ -79,12 +84,12 @@ class Api:
     def conn(self, timeout=30):
         return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
 
-    def req(self, method, path, body=None, ok=(200, 201, 202), retries=3):
+    def req(self, method, path, body=None, ok=(200, 201, 202), retries=3, ctype="application/json"):
         """One request on this thread's keep-alive connection. Returns (status, obj)."""
         data = json.dumps(body).encode() if body is not None else None
         hdr = {"Authorization": "Bearer " + self.token, "Accept": "application/json"}
         if data is not None:
-            hdr["Content-Type"] = "application/json"
+            hdr["Content-Type"] = ctype
         last = None
         for _ in range(retries):
             c = getattr(self.local, "c", None)
@@ -154,6 +159,123 @@ def job_template(labels=None):
         "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
             {"name": "c", "image": "busybox:1.36", "command": ["true"]}]}}},
     }
+
+
+# A 5-field schedule that fires once a year: nothing is due while the footprint is measured.
+FOOTPRINT_SCHEDULE = "0 0 1 1 *"
+
+
+def realistic_job_spec():
+    """A batch/v1 JobSpec of the size real ones have (image, command, env, resources): ~1 KiB of JSON."""
+    return {"backoffLimit": 2, "activeDeadlineSeconds": 3600, "template": {
+        "metadata": {"labels": {"app": "nightly-report", "tier": "batch"},
+                     "annotations": {"example.com/owner": "data-platform"}},
+        "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 30, "containers": [{
+            "name": "report", "image": "registry.example.com/data-platform/nightly-report:1.14.2",
+            "imagePullPolicy": "IfNotPresent", "command": ["/bin/sh", "-c"],
+            "args": ["python -m report.run --date \"$(date -u +%F)\" --output s3://reports/nightly/ --format parquet"],
+            "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "REPORT_BUCKET", "value": "s3://reports"},
+                    {"name": "DB_HOST", "value": "postgres.databases.svc.cluster.local"},
+                    {"name": "DB_USER", "valueFrom": {"secretKeyRef": {"name": "report-db", "key": "user"}}},
+                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "report-db", "key": "password"}}},
+                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}}]}}}
+
+
+def list_size(api, path):
+    """(items, bytes of JSON) of a paginated LIST (limit 500), without keeping the objects."""
+    n, size, cont = 0, 0, None
+    sep = "&" if "?" in path else "?"
+    while True:
+        q = f"{sep}limit=500" + (f"&continue={urllib.parse.quote(cont)}" if cont else "")
+        _, o = api.req("GET", path + q)
+        n += len(o.get("items", []))
+        size += len(json.dumps(o, separators=(",", ":")))
+        cont = o.get("metadata", {}).get("continue")
+        if not cont:
+            return n, size
+
+
+def scrape_startup(port):
+    """Completed reconciles (sked_reconcile_duration_seconds_count) and API requests by verb from
+    sked's /metrics; None while the endpoint is not up."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            body = r.read()
+    except OSError:
+        return None
+    out = {"reconciles": 0, "requests": {}, "bytes": len(body)}
+    for line in body.decode().splitlines():
+        if line.startswith("sked_reconcile_duration_seconds_count"):
+            out["reconciles"] += int(float(line.rpartition(" ")[2]))
+        elif line.startswith("sked_kube_requests_total{"):
+            m, c = re.search(r'verb="([^"]*)"', line), re.search(r'code="([^"]*)"', line)
+            k = m.group(1) if m else "?"
+            if c and not c.group(1).startswith("2"):
+                k += f" {c.group(1)}"  # failures by code (0: no response)
+            out["requests"][k] = out["requests"].get(k, 0) + int(float(line.rpartition(" ")[2]))
+    return out
+
+
+def rss_by_mapping(pid, top=8):
+    """Resident MiB per mapped file (and [heap], [anon]: the rest of the anonymous memory), largest first."""
+    by = {}
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            name = "[anon]"
+            for line in f:
+                head = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    name = os.path.basename(head[5]) if len(head) > 5 and head[5].startswith("/") else (
+                        head[5] if len(head) > 5 and head[5] == "[heap]" else "[anon]")
+                elif head and head[0] == "Rss:":
+                    by[name] = by.get(name, 0) + int(head[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return {k: round(v / 1024, 1) for k, v in sorted(by.items(), key=lambda kv: -kv[1])[:top]}
+
+
+def malloc_probe(pid, logpath):
+    """Attach gdb to sked (after the measurement): glibc's malloc_stats() prints to sked's stderr (its
+    log), then malloc_trim(0) returns free pages of every arena to the kernel. In-use vs system bytes
+    and RSS after the trim tell live objects from memory the allocator keeps."""
+    if not shutil.which("gdb"):
+        return {"error": "no gdb"}
+    size0 = os.path.getsize(logpath)
+    out = subprocess.run(["gdb", "-nx", "-batch", "-readnever", "-p", str(pid), "-ex", "call (void)malloc_stats()",
+                          "-ex", "call (int)malloc_trim(0)"], capture_output=True, text=True, timeout=120)
+    time.sleep(0.5)
+    with open(logpath, "rb") as f:
+        f.seek(size0)
+        text = f.read().decode(errors="replace")
+    tot = text.split("Total (incl. mmap):")[-1]
+    sysb, used = re.search(r"system bytes\s*=\s*(\d+)", tot), re.search(r"in use bytes\s*=\s*(\d+)", tot)
+    if not (sysb and used):
+        return {"error": (out.stderr or out.stdout)[-300:]}
+    return {"malloc_system_mib": round(int(sysb.group(1)) / 2 ** 20, 1), "malloc_in_use_mib": round(int(used.group(1)) / 2 ** 20, 1),
+            "arenas": len(re.findall(r"^Arena \d+:", text, re.M)), "after_trim": mem_detail(pid)}
+
+
+def diff(a, b):
+    if a is None or b is None:
+        return None
+    return {k: a.get(k, 0) - b.get(k, 0) for k in a if a.get(k, 0) != b.get(k, 0)}
+
+
+def mem_detail(pid):
+    """VmRSS, VmHWM (peak RSS), RssAnon (heap, stacks), RssFile (mapped binary and libraries) in MiB, and threads."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                    out[k] = round(int(v.split()[0]) / 1024, 1)
+                elif k == "Threads":
+                    out[k] = int(v)
+    except (OSError, ValueError):
+        pass
+    return out
 
 
 # --------------------------------------------------------------------------- watcher
@@ -353,7 +475,8 @@ class Bench:
         return {f"{k}_footprint_ticks": v.window(t0, t1) for k, v in self.cp_samplers.items()}
 
     def start_proc(self, name, argv):
-        p = Proc(name, argv, os.path.join(self.work, f"{name}.log"))
+        env = dict(os.environ, **dict(kv.split("=", 1) for kv in self.a.sked_env)) if name.startswith("sked") and self.a.sked_env else None
+        p = Proc(name, argv, os.path.join(self.work, f"{name}.log"), env=env)
         self.procs.append(p)
         return p
 
@@ -570,6 +693,171 @@ class Bench:
         log(f"reference {setting} N={n}: {summary(res)}")
         return res
 
+    # -- 5. start-up footprint with a large population already in the cluster
+    def populate(self, ns, n_sj, n_jobs):
+        """n_sj ScheduledJobs that never fire during the run, and n_jobs finished Jobs owned by them
+        (labels, annotations and owner reference as sked writes them; status Complete via /status)."""
+        per_sj = -(-n_jobs // n_sj) if n_sj else 0
+        uids = [None] * n_sj
+        sj_path = f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs"
+
+        def mk_sj(i):
+            _, o = self.api.req("POST", sj_path, {
+                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob",
+                "metadata": {"name": f"sj-{i:05d}", "labels": {"team": f"team-{i % 20}"}},
+                "spec": {"schedule": FOOTPRINT_SCHEDULE, "concurrencyPolicy": "Forbid",
+                         "successfulRunsHistoryLimit": max(3, per_sj), "failedRunsHistoryLimit": 1,
+                         "jobTemplate": {"metadata": {"labels": {"app": "nightly-report"}}, "spec": realistic_job_spec()}}})
+            uids[i] = o["metadata"]["uid"]
+
+        wall_sj = parallel(n_sj, mk_sj, self.a.create_concurrency)
+        log(f"footprint: created {n_sj} ScheduledJobs in {wall_sj:.1f}s")
+
+        def mk_job(j):
+            i, k = j % n_sj, j // n_sj
+            sj = f"sj-{i:05d}"
+            # Past ticks of FOOTPRINT_SCHEDULE: 1 January of this year, the year before, ...
+            year = dt.datetime.now(dt.timezone.utc).year - k
+            t = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+            name = f"{sj}-{int(t)}"
+            self.api.req("POST", f"/apis/batch/v1/namespaces/{ns}/jobs", {
+                "apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name,
+                             "labels": {"app": "nightly-report", "sked.dev/scheduled-job": sj,
+                                        "app.kubernetes.io/managed-by": "sked"},
+                             "annotations": {"sked.dev/scheduled-time": iso(t), "sked.dev/trigger": "schedule",
+                                             "sked.dev/run-id": str(int(t)), "sked.dev/attempt": "1"},
+                             "ownerReferences": [{"apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "name": sj,
+                                                  "uid": uids[i], "controller": True, "blockOwnerDeletion": True}]},
+                "spec": realistic_job_spec()})
+            self.api.req("PATCH", f"/apis/batch/v1/namespaces/{ns}/jobs/{name}/status", {"status": {
+                "startTime": iso(t + 1), "completionTime": iso(t + 95), "succeeded": 1,
+                "conditions": [{"type": "Complete", "status": "True", "lastProbeTime": iso(t + 95),
+                                "lastTransitionTime": iso(t + 95)}]}}, ctype="application/merge-patch+json")
+
+        wall_jobs = parallel(n_jobs, mk_job, self.a.create_concurrency)
+        log(f"footprint: created {n_jobs} finished Jobs (POST + PATCH status) in {wall_jobs:.1f}s")
+        # What a bare client needs to read the same population (the floor for "caches synced").
+        lists = {}
+        for kind, path in (("scheduledjobs", sj_path),
+                           ("jobs", f"/apis/batch/v1/namespaces/{ns}/jobs?labelSelector=sked.dev%2Fscheduled-job")):
+            t0 = time.perf_counter()
+            n, size = list_size(self.api, path)
+            lists[kind] = {"items": n, "json_mib": round(size / 2 ** 20, 1), "list_s": round(time.perf_counter() - t0, 2)}
+        log(f"footprint: python LIST (limit 500): {lists}")
+        return {"create_scheduledjobs_s": round(wall_sj, 1), "create_jobs_s": round(wall_jobs, 1),
+                "concurrency": self.a.create_concurrency, "list": lists}
+
+    def footprint_start(self, ns, n_sj, tag):
+        """Start sked on a populated namespace and time its start-up from the outside: process start
+        (just before exec), its 'caches synced' log line (JSON, ms timestamps), the first completed
+        reconcile and the drained queue (sked_reconcile_duration_seconds_count from /metrics,
+        polled at most every 50 ms, and less often when a scrape is slow); then an idle window."""
+        mport, hport = free_port(), free_port()
+        argv = [self.a.sked_bin, "operator", "--kubeconfig", self.kubeconfig, "--namespace", ns,
+                "--leader-elect=false", "--metrics-bind-address", f"127.0.0.1:{mport}",
+                "--health-probe-bind-address", f"127.0.0.1:{hport}", "--log-format", "json",
+                "--log-level", "info", "--workers", str(self.a.workers)] + self.a.sked_args.split()
+        t0 = time.time()
+        p = self.start_proc(f"sked-fp-{tag}", argv)
+        logr = open(p.logf.name, "rb")  # noqa: SIM115
+        t_log_start = t_synced = t_first = None
+        synced_counts, count, last_change, scrape_s, polls = None, 0, None, [], 0
+        end = t0 + self.a.footprint_timeout
+        while time.time() < end:
+            if not p.alive():
+                raise RuntimeError(f"sked exited during start-up: see {p.logf.name}")
+            for line in logr.readlines():
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue
+                msg = ev.get("msg") or ev.get("message")
+                if msg == "starting sked" and t_log_start is None:
+                    t_log_start = rfc3339(ev["ts"])
+                if msg == "caches synced" and t_synced is None:
+                    t_synced = rfc3339(ev["ts"])
+                    synced_counts = {k: ev.get(k) for k in ("scheduledJobs", "jobs")}
+                    if synced_counts["scheduledJobs"] is None:  # metadata nested or flattened
+                        md = ev.get("metadata") or {}
+                        synced_counts = {k: md.get(k) for k in ("scheduledJobs", "jobs")}
+            s0 = time.perf_counter()
+            m = scrape_startup(mport)
+            now = time.time()
+            scrape_s.append(time.perf_counter() - s0)
+            polls += 1
+            if m is not None:
+                c = m["reconciles"]
+                if c > 0 and t_first is None:
+                    t_first = now
+                if c != count:
+                    count, last_change = c, now
+                if t_synced and count >= n_sj and now - (last_change or t_synced) >= 3:
+                    break
+            time.sleep(max(0.05, 10 * scrape_s[-1]))
+        else:
+            log(f"footprint {tag}: not drained after {self.a.footprint_timeout}s ({count} reconciles)")
+        logr.close()
+        t_drained = last_change or t_synced
+        mem_drained = mem_detail(p.pid)
+        m_drained = scrape_startup(mport) or {}
+        time.sleep(1)
+        t_idle0 = time.time()
+        time.sleep(self.a.footprint_idle)
+        t_idle1 = time.time()
+        mem_idle = mem_detail(p.pid)
+        mem_idle["by_mapping"] = rss_by_mapping(p.pid)
+        probe = malloc_probe(p.pid, p.logf.name) if self.a.malloc_probe else None
+        m_end = scrape_startup(mport) or {}
+        idle = p.window(t_idle0, t_idle1)
+        at_synced = next((s for s in p.samples if t_synced and s[0] >= t_synced), None)
+        startup = p.window(t0, t_drained or time.time())
+        rel = lambda t: None if t is None else round(t - t0, 3)  # noqa: E731
+        res = {
+            "tag": tag, "t_start": iso(t0),
+            "start_to_log_s": rel(t_log_start), "start_to_synced_s": rel(t_synced),
+            "start_to_first_reconcile_s": rel(t_first), "start_to_drained_s": rel(t_drained),
+            "synced_counts": synced_counts, "reconciles_at_drain": count,
+            "reconciles_after_idle": m_end.get("reconciles"),
+            "kube_requests_startup": m_drained.get("requests"), "kube_requests_idle": diff(m_end.get("requests"), m_drained.get("requests")),
+            "metrics_polls": polls, "metrics_scrape_ms_max": round(1000 * max(scrape_s), 1) if scrape_s else None,
+            "metrics_bytes": m_end.get("bytes"),
+            "rss_at_synced_mib": round(at_synced[1] / 1024, 1) if at_synced else None,
+            "cpu_to_drained_s": startup.get("cpu_s"), "rss_peak_startup_mib": startup.get("rss_peak_mib"),
+            "mem_drained": mem_drained, "mem_after_idle": mem_idle, "malloc_probe": probe,
+            "idle_window_s": idle.get("seconds"), "idle_cpu_s": idle.get("cpu_s"),
+            "idle_cpu_pct_core": (round(100 * idle["cpu_s"] / idle["seconds"], 2)
+                                  if idle.get("cpu_s") is not None and idle.get("seconds") else None),
+            "idle_rss_peak_mib": idle.get("rss_peak_mib"),
+            "loadavg": os.getloadavg(),
+        }
+        res["control_plane_startup"] = {k: v.window(t0, t_drained or time.time()) for k, v in self.cp_samplers.items()}
+        self.stop_proc(p)
+        log(f"footprint {tag}: start->synced {res['start_to_synced_s']}s, ->first reconcile "
+            f"{res['start_to_first_reconcile_s']}s, ->drained {res['start_to_drained_s']}s ({count} reconciles); "
+            f"RSS synced {res['rss_at_synced_mib']} / drained {mem_drained.get('VmRSS')} / idle "
+            f"{mem_idle.get('VmRSS')} MiB; idle CPU {res['idle_cpu_s']}s / {res['idle_window_s']}s")
+        return res
+
+    def footprint(self, n_sj, n_jobs):
+        ns = f"sked-fp{n_sj}-{self.suffix}"
+        self.api.ensure_ns(ns)
+        res = {"scheduledjobs": n_sj, "jobs": n_jobs, "namespace": ns, "schedule": FOOTPRINT_SCHEDULE}
+        res["populate"] = self.populate(ns, n_sj, n_jobs)
+        # 1. First start: the ScheduledJobs have no status yet, so every first reconcile writes one
+        #    (history = the Jobs found). 2. Restart: same population, status already written, so
+        #    the first reconciles should be no-ops (no PUTs): the steady-state restart.
+        res["runs"] = [self.footprint_start(ns, n_sj, f"{n_sj}-first"), self.footprint_start(ns, n_sj, f"{n_sj}-restart")]
+        res["runs"][0]["variant"] = "first start (no status yet)"
+        res["runs"][1]["variant"] = "restart (status written)"
+        items = self.api.list_all(f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", deadline=120)
+        res["with_status"] = sum(1 for o in items if (o.get("status") or {}).get("history"))
+        res["history_entries"] = sum(len((o.get("status") or {}).get("history") or []) for o in items)
+        res["jobs_left"] = list_size(self.api, f"/apis/batch/v1/namespaces/{ns}/jobs")[0]
+        log(f"footprint {n_sj}/{n_jobs}: {res['with_status']} ScheduledJobs with history "
+            f"({res['history_entries']} entries), {res['jobs_left']} Jobs left")
+        return res
+
     def run(self):
         a = self.a
         self.result["host"] = {"nproc": os.cpu_count(), "machine": platform.machine(), "kernel": platform.release(),
@@ -604,6 +892,11 @@ class Bench:
                     self.write()
             finally:
                 self.stop_proc(kcm)
+        # Last: the populations stay in the API server (its watch cache) until the control plane stops.
+        self.result["footprint"] = []
+        for n_sj, n_jobs in a.footprint:
+            self.result["footprint"].append(self.footprint(n_sj, n_jobs))
+            self.write()
         self.result["host"]["loadavg_end"] = os.getloadavg()
         self.result["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
 
@@ -663,10 +956,11 @@ def markdown(res):
     L += [f"One local kube-apiserver v1.20.2 + etcd (loopback, no kubelet, no kube-controller-manager except the "
           f"reference's). Host: {h.get('nproc')} cores, {h.get('machine')}, kernel {h.get('kernel')}; "
           f"**{h.get('note')}** — load average at start {fmt(h.get('loadavg_start'))}, "
-          f"end {fmt(h.get('loadavg_end'))}. sked: `{res.get('sked_bin')}` {res.get('sked_version', '')} (built {res.get('sked_bin_mtime', '?')}).", "",
-          "Lag = arrival of the Job's ADDED watch event minus its scheduled time (sked: annotation "
-          "`sked.dev/scheduled-time`, second precision; CronJob: `<name>-<unix minutes>`). Tick share = "
-          "(object, tick) pairs that produced a Job / N × ticks.", ""]
+          f"end {fmt(h.get('loadavg_end'))}. sked: `{res.get('sked_bin')}` {res.get('sked_version', '')} (built {res.get('sked_bin_mtime', '?')}).", ""]
+    if res.get("sked") or res.get("reference"):
+        L += ["Lag = arrival of the Job's ADDED watch event minus its scheduled time (sked: annotation "
+              "`sked.dev/scheduled-time`, second precision; CronJob: `<name>-<unix minutes>`). Tick share = "
+              "(object, tick) pairs that produced a Job / N × ticks.", ""]
     ph = res.get("physical")
     if ph:
         L += [f"**Physical limit:** {ph['jobs']} batch/v1 Jobs created by a minimal Python client with "
@@ -676,9 +970,10 @@ def markdown(res):
     if idle:
         L += [f"**sked idle** ({idle.get('idle_s')} s, no ScheduledJobs): RSS {fmt(idle.get('rss_end_mib'), ' MiB')} "
               f"(peak {fmt(idle.get('rss_peak_mib'), ' MiB')}), CPU {fmt(idle.get('cpu_s'), ' s')}.", ""]
-    L += ["| Controller | Setting | N | Ticks | Jobs | Tick share | Dups | p50 lag (s) | p99 lag (s) | max lag (s) "
-          "| CPU s (ticks window) | RSS peak (MiB) | apiserver+etcd CPU s |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    if res.get("sked") or res.get("reference"):
+        L += ["| Controller | Setting | N | Ticks | Jobs | Tick share | Dups | p50 lag (s) | p99 lag (s) | max lag (s) "
+              "| CPU s (ticks window) | RSS peak (MiB) | apiserver+etcd CPU s |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res.get("sked", []):
         fp = r.get("footprint_ticks", {})
         L.append(f"| sked | 0,20,40 * * * * *, workers {res['args']['workers']}{(' ' + res['args']['sked_args']) if res['args'].get('sked_args') else ''} | {r['n']} | {len(r['ticks'])} | "
@@ -692,8 +987,9 @@ def markdown(res):
                  f"{r['jobs']}/{r['expected_jobs']} | {100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | "
                  f"{fmt(r['p50_s'])} | {fmt(r['p99_s'])} | {fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} "
                  f"over {fmt(fp.get('seconds'))} s | {fmt(fp.get('rss_peak_mib'))} | {cp_cpu(r)} |")
-    L += ["", "CPU/RSS columns are the controller process (sked, or kube-controller-manager for the reference) "
-          "from /proc, from 1 s before the first measured tick until all Jobs arrived (or the deadline).", ""]
+    if res.get("sked") or res.get("reference"):
+        L += ["", "CPU/RSS columns are the controller process (sked, or kube-controller-manager for the reference) "
+              "from /proc, from 1 s before the first measured tick until all Jobs arrived (or the deadline).", ""]
     if res.get("sked"):
         L += ["Per tick (sked):", "", "| N | tick | jobs | p50 | p99 | max |", "|---:|---|---:|---:|---:|---:|"]
         for r in res["sked"]:
@@ -717,7 +1013,75 @@ def markdown(res):
                 L.append(f"| {r['setting']} | {r['n']} | {t['tick']} | {t['jobs']} | {fmt(t['p50_s'])} | "
                          f"{fmt(t['p99_s'])} | {fmt(t['max_s'])} |")
         L.append("")
+    if res.get("footprint"):
+        L += footprint_markdown(res)
     return "\n".join(L) + "\n"
+
+
+def footprint_markdown(res):
+    a = res["args"]
+    L = ["## Start-up footprint", "",
+         f"ScheduledJobs on `{FOOTPRINT_SCHEDULE}` (nothing due), each with a ~1 KiB jobTemplate; finished Jobs "
+         "(status Complete, written through /status) with sked's labels, annotations and a controller "
+         "ownerReference, the same pod template. sked (`--namespace` that one, `--workers "
+         f"{a['workers']}`{(' ' + a['sked_args']) if a.get('sked_args') else ''}, JSON logs at info"
+         f"{(', env ' + ' '.join(a['sked_env'])) if a.get('sked_env') else ''}) is started twice: "
+         "**first** = the ScheduledJobs have no status yet (every first reconcile writes one), **restart** = "
+         "the same population after that (status written: first reconciles should write nothing). "
+         "Times from just before exec: *log* = its first log line, *synced* = its `caches synced` line "
+         "(ms timestamps), *first* = first completed reconcile, *watches* = WATCH requests sked made (2 = no re-watch), *drained* = the last new reconcile before "
+         "`sked_reconcile_duration_seconds_count` stayed ≥ ScheduledJobs for 3 s (both from /metrics, polled "
+         "every ≥ 50 ms, so ± one poll). RSS from /proc (VmRSS; anon = heap + stacks, file = mapped binary "
+         "and libraries). Idle: CPU seconds over the idle window after the drain. Targets (issue #7): start to "
+         "first reconcile ≤ 3 s and RSS ≤ 64 MiB at 10,000/20,000, idle CPU < 1 % of a core.", "",
+         "| SJs | Jobs | start | log (s) | synced (s) | first (s) | drained (s) | reconciles | API writes | watches | "
+         "CPU s to drained | RSS synced | RSS drained (anon/file) | peak RSS | RSS after idle (anon/file) | "
+         "idle CPU | load avg (1 min) |",
+         "|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for f in res["footprint"]:
+        for r in f["runs"]:
+            md, mi = r.get("mem_drained") or {}, r.get("mem_after_idle") or {}
+            writes = {k: v for k, v in (r.get("kube_requests_startup") or {}).items() if k.split()[0] not in ("GET", "WATCH")}
+            L.append(
+                f"| {f['scheduledjobs']} | {f['jobs']} | {r['tag'].split('-')[-1]} | {fmt(r['start_to_log_s'])} | "
+                f"{fmt(r['start_to_synced_s'])} | {fmt(r['start_to_first_reconcile_s'])} | {fmt(r['start_to_drained_s'])} | "
+                f"{r['reconciles_at_drain']} | {', '.join(f'{k} {v}' for k, v in sorted(writes.items())) or 'none'} | "
+                f"{sum(v for k, v in (r.get('kube_requests_startup') or {}).items() if k.startswith('WATCH'))} | "
+                f"{fmt(r['cpu_to_drained_s'])} | {fmt(r['rss_at_synced_mib'])} | {fmt(md.get('VmRSS'))} "
+                f"({fmt(md.get('RssAnon'))}/{fmt(md.get('RssFile'))}) | {fmt(mi.get('VmHWM'))} | {fmt(mi.get('VmRSS'))} "
+                f"({fmt(mi.get('RssAnon'))}/{fmt(mi.get('RssFile'))}) | {fmt(r['idle_cpu_s'])} s / {fmt(r['idle_window_s'])} s "
+                f"= {fmt(r['idle_cpu_pct_core'])} % | {r['loadavg'][0]:.2f} |")
+    L += ["", "Population and the floor (a bare Python client, 24 keep-alive connections; LIST pages of 500, JSON as "
+          "served):", "", "| SJs | Jobs | create SJs (s) | create + status Jobs (s) | LIST SJs (s, MiB) | LIST Jobs (s, MiB) "
+          "| SJs with history after | history entries | Jobs left | apiserver + etcd CPU s (restart, to drained) |",
+          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for f in res["footprint"]:
+        po, ls = f["populate"], f["populate"]["list"]
+        r = f["runs"][-1]
+        L.append(f"| {f['scheduledjobs']} | {f['jobs']} | {po['create_scheduledjobs_s']} | {po['create_jobs_s']} | "
+                 f"{ls['scheduledjobs']['list_s']} ({ls['scheduledjobs']['json_mib']}) | {ls['jobs']['list_s']} "
+                 f"({ls['jobs']['json_mib']}) | {f.get('with_status')} | {f.get('history_entries')} | {f.get('jobs_left')} | "
+                 f"{fmt((r['control_plane_startup'].get('kube-apiserver') or {}).get('cpu_s'))} + "
+                 f"{fmt((r['control_plane_startup'].get('etcd') or {}).get('cpu_s'))} |")
+    L += ["", "Resident memory by mapping after the idle window (restart run, MiB; `[anon]` = anonymous memory "
+          "other than `[heap]`: Swift/glibc malloc arenas of worker threads, stacks):", ""]
+    for f in res["footprint"]:
+        r = f["runs"][-1]
+        bm = (r.get("mem_after_idle") or {}).get("by_mapping") or {}
+        L.append(f"- {f['scheduledjobs']}/{f['jobs']}: " + ", ".join(f"{k} {v}" for k, v in bm.items()))
+    probes = [(f, r) for f in res["footprint"] for r in f["runs"] if (r.get("malloc_probe") or {}).get("malloc_in_use_mib") is not None]
+    if probes:
+        L += ["", "glibc malloc after the idle window (`--malloc-probe`: gdb calls `malloc_stats()`, then `malloc_trim(0)`): "
+              "*in use* = bytes in live allocations, *system* = bytes malloc holds from the kernel.", "",
+              "| SJs | Jobs | start | RSS before (MiB) | malloc in use | malloc system | arenas | RSS after trim (anon/file) |",
+              "|---:|---:|---|---:|---:|---:|---:|---:|"]
+        for f, r in probes:
+            mp, at = r["malloc_probe"], r["malloc_probe"].get("after_trim") or {}
+            L.append(f"| {f['scheduledjobs']} | {f['jobs']} | {r['tag'].split('-')[-1]} | {fmt((r.get('mem_after_idle') or {}).get('VmRSS'))} | "
+                     f"{mp['malloc_in_use_mib']} | {mp['malloc_system_mib']} | {mp['arenas']} | {fmt(at.get('VmRSS'))} "
+                     f"({fmt(at.get('RssAnon'))}/{fmt(at.get('RssFile'))}) |")
+    L.append("")
+    return L
 
 
 def plot(res, path):
@@ -728,6 +1092,8 @@ def plot(res, path):
     except ImportError as e:
         log(f"no plot: {e}")
         return None
+    if not any(r.get("p99_s") is not None for r in res.get("sked", []) + res.get("reference", [])):
+        return None  # e.g. a footprint-only run
     fig, ax = plt.subplots(figsize=(7, 4.5))
     series = [("sked", [r for r in res.get("sked", [])])]
     for s in ("default", "unthrottled"):
@@ -766,12 +1132,22 @@ def main():
     ap.add_argument("--sked-grace", type=float, default=25, help="seconds after the last sked tick to wait for Jobs")
     ap.add_argument("--ref-grace", type=float, default=90, help="seconds after the last reference tick to wait")
     ap.add_argument("--idle", type=float, default=60, help="seconds of idle sked footprint (0 = skip)")
+    ap.add_argument("--footprint", action="append", metavar="SJS,JOBS",
+                    type=lambda s: tuple(ints(s)) if s not in ("", "none") else None,
+                    help="start-up footprint with SJS ScheduledJobs and JOBS finished Jobs already in the cluster; "
+                         "repeatable (default 10000,20000; none with --quick or --footprint none)")
+    ap.add_argument("--footprint-idle", type=float, default=60, help="idle seconds measured after the start-up")
+    ap.add_argument("--malloc-probe", action="store_true",
+                    help="after each footprint idle window, attach gdb: malloc_stats() and RSS after malloc_trim(0)")
+    ap.add_argument("--footprint-timeout", type=float, default=300, help="seconds to wait for the start-up to drain")
     ap.add_argument("--physical-jobs", type=int, default=1000)
     ap.add_argument("--physical-concurrency", type=int, default=24)
     ap.add_argument("--physical-rounds", type=int, default=2)
     ap.add_argument("--create-concurrency", type=int, default=24)
     ap.add_argument("--workers", type=int, default=16, help="sked --workers")
     ap.add_argument("--sked-args", default="", help="extra sked operator flags, e.g. '--kube-api-qps 5000'")
+    ap.add_argument("--sked-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environment for every sked process (repeatable), e.g. MALLOC_ARENA_MAX=2")
     ap.add_argument("--sked-bin", default=os.path.join(REPO, ".build-release/release/sked"))
     ap.add_argument("--kcm-bin", default="~/.cache/sked/k8s-v1.20.2/kube-controller-manager")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -787,6 +1163,11 @@ def main():
             a.ref_n = []
         if "--idle" not in sys.argv:
             a.idle = 30
+    if a.footprint is None:
+        a.footprint = [] if a.quick else [(10000, 20000)]
+    a.footprint = [f for f in a.footprint if f]
+    if any(len(f) != 2 or (f[0] == 0 and f[1] > 0) for f in a.footprint):
+        ap.error("--footprint takes SJS,JOBS, e.g. 10000,20000 (0,0: the baseline; Jobs need owners)")
     if not os.path.exists(a.sked_bin):
         alt = os.path.join(REPO, ".build/debug/sked")
         log(f"{a.sked_bin} missing; using the DEBUG build {alt}")
