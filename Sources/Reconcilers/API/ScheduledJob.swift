@@ -84,9 +84,10 @@ public struct JobTemplate: Codable, Sendable, Hashable {
         }
     }
     public var metadata: Metadata?
-    public var spec: JSONValue
+    /// Kept as compact bytes: the informer caches one per ScheduledJob.
+    public var spec: RawJSON
 
-    public init(metadata: Metadata? = nil, spec: JSONValue) {
+    public init(metadata: Metadata? = nil, spec: RawJSON) {
         self.metadata = metadata
         self.spec = spec
     }

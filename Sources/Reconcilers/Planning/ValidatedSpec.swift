@@ -84,7 +84,7 @@ extension ScheduledJobSpec {
             case .success(let f): kind = .flink(f)
             case .failure(let problem): return .failure(problem)
             }
-        } else if case .object = jobTemplate?.spec {} else {
+        } else if jobTemplate?.spec.isObject != true {
             return .failure(.invalidSpec("spec.jobTemplate.spec must be a batch/v1 JobSpec object"))
         }
 

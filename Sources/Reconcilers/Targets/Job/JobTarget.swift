@@ -74,7 +74,7 @@ public struct JobTarget: RunTarget {
         annotations[Annotation.trigger] = request.trigger.rawValue
         annotations[Annotation.runID] = request.runID
         annotations[Annotation.attempt] = String(request.attempt)
-        var jobSpec = template?.spec ?? [:]
+        var jobSpec = template?.spec.value ?? [:]
         // The Job controller enforces the timeout even while sked is down.
         if let timeout = spec.runTimeoutSeconds, jobSpec["activeDeadlineSeconds"] == nil {
             jobSpec["activeDeadlineSeconds"] = .number(Double(timeout))
