@@ -67,9 +67,10 @@ public struct API<R: KubernetesResource>: Sendable {
     }
 
     /// Creates `object` in its own namespace, or this API's namespace when it has none.
-    public func create(_ object: R) async throws -> R {
+    /// `timeout` bounds each attempt (default: the client's request timeout).
+    public func create(_ object: R, timeout: Duration? = nil) async throws -> R {
         let body = try wireBody(object)
-        return try decode(R.self, try await client.request("POST", path: path(namespace: object.metadata.namespace), body: body), "created \(resource)")
+        return try decode(R.self, try await client.request("POST", path: path(namespace: object.metadata.namespace), body: body, timeout: timeout), "created \(resource)")
     }
 
     /// Replaces the object; `metadata.resourceVersion` makes it a compare-and-swap (`Conflict` if stale).

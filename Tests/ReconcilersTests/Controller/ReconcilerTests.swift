@@ -310,3 +310,27 @@ extension CreateFirstStatusAfter {
         #expect(plan.status.active?.map(\.name) == [name])
     }
 }
+
+@Suite struct JobCreateBounds {
+    @Test func aScheduledCreateIsNotWaitedForBeyondItsStartingDeadline() throws {
+        let sj = scheduledJob { $0.startingDeadlineSeconds = 10 }
+        let spec = try sj.spec.validated().get()
+        let request = RunRequest(name: "sj-1", runID: "1", scheduledTime: t0, trigger: .schedule, attempt: 1)
+        #expect(JobTarget.createTimeout(request, spec, now: at(2)) == .seconds(8))
+        #expect(JobTarget.createTimeout(request, spec, now: at(9.8)) == .seconds(1))  // at least a second
+        let noDeadline = try scheduledJob().spec.validated().get()
+        #expect(JobTarget.createTimeout(request, noDeadline, now: at(2)) == nil)
+        var manual = request
+        manual.trigger = .manual
+        #expect(JobTarget.createTimeout(manual, spec, now: at(2)) == nil)
+    }
+
+    @Test func aForbiddenCreateKeepsTheTickDueInsteadOfFailingTheRun() async throws {
+        let t = ScriptedTransport { _ in .status(403, reason: "Forbidden", message: "jobs.batch is forbidden: User \\\"system:serviceaccount:sked-system:sked\\\" cannot create resource \\\"jobs\\\"") }
+        let target = JobTarget(client: .scripted(t, namespace: "ns"), store: Store<Job>())
+        let sj = scheduledJob()
+        await #expect { _ = try await target.start(RunRequest(name: "sj-1", runID: "1", scheduledTime: t0, trigger: .schedule, attempt: 1), for: sj, spec: try sj.spec.validated().get()) } throws: {
+            ($0 as? RunTargetUnavailable)?.reason == "Forbidden"
+        }
+    }
+}

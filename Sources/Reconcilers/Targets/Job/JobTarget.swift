@@ -93,7 +93,7 @@ public struct JobTarget: RunTarget {
     public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
         let job = Self.makeJob(request, for: sj, spec: spec)
         do {
-            let created = try await api(sj).create(job)
+            let created = try await api(sj).create(job, timeout: Self.createTimeout(request, spec, now: Date()))
             store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
             return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
         } catch let e as KubernetesError where e.isAlreadyExists {
@@ -104,9 +104,23 @@ public struct JobTarget: RunTarget {
             }
             store.upsert(Self.cacheTransform(existing))
             return .alreadyExisted(uid: existing.metadata.uid, startTime: existing.status?.startTime ?? existing.metadata.creationTimestamp)
-        } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest, .forbidden].contains(e.reason) {
+        } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest].contains(e.reason) {
             throw RunStartRejected("the API server rejected Job \(request.name): \(e.message)")
+        } catch let e as KubernetesError where e.reason == .forbidden {
+            // Not the run's fault, and often passing (RBAC not yet loaded by a restarted API
+            // server, a binding being fixed): the tick stays due and is retried with backoff.
+            throw RunTargetUnavailable(reason: "Forbidden", "cannot create Job \(request.name): \(e.message)")
         }
+    }
+
+    /// A create that cannot finish before the run's starting deadline should not be waited
+    /// for longer: after a timeout the next reconcile re-plans, and a run past its deadline is
+    /// counted missed instead of being created late. (A request an API server already holds
+    /// can still land after that; this bounds only how long sked keeps it in flight.)
+    static func createTimeout(_ request: RunRequest, _ spec: ValidatedSpec, now: Date) -> Duration? {
+        guard let deadline = spec.startingDeadlineSeconds, request.trigger == .schedule else { return nil }
+        let remaining = request.scheduledTime.addingTimeInterval(TimeInterval(deadline)).timeIntervalSince(now)
+        return .milliseconds(Int64(min(30, max(1, remaining)) * 1000))
     }
 
     /// The first container that ended with a non-zero exit code in the run's pods, with its
