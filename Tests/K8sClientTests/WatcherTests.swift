@@ -11,7 +11,7 @@ func event(_ type: String, _ name: String, _ rv: String) -> Data { Data((#"{"typ
 
 func describe(_ e: WatcherEvent<ConfigMap>) -> String {
     switch e {
-    case .restarted(let items): "restarted " + items.compactMap(\.metadata.name).sorted().joined(separator: ",")
+    case .restarted(let items, _): "restarted " + items.compactMap(\.metadata.name).sorted().joined(separator: ",")
     case .applied(let o): "applied \(o.metadata.name!)@\(o.metadata.resourceVersion!)"
     case .deleted(let o): "deleted \(o.metadata.name!)"
     }
@@ -142,5 +142,29 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
         store.remove(ObjectKey(namespace: "a", name: "j1"))
         #expect(store.byLabel("owner", "x", namespace: "a").isEmpty)
         #expect(store.byLabel("owner", "x", namespace: "b").count == 1)
+    }
+}
+
+@Suite struct RelistKeepsOwnNewerWrites {
+    func cm(_ name: String, _ rv: String) -> ConfigMap {
+        var m = ObjectMeta(name: name, namespace: "ns")
+        m.resourceVersion = rv
+        return ConfigMap(metadata: m)
+    }
+
+    @Test func objectsNewerThanTheListSurviveTheSwapAndOlderOnesAreReplaced() {
+        let store = Store<ConfigMap>()
+        store.upsert(cm("created-after-list", "25"))   // our own create, after the list's snapshot
+        store.upsert(cm("updated-after-list", "26"))   // our own status write
+        store.upsert(cm("stale", "5"))                 // deleted before the snapshot
+        store.upsert(cm("listed", "7"))
+        let gone = store.replace(with: [cm("updated-after-list", "12"), cm("listed", "15")], keepingNewerThan: "20")
+        #expect(Set(gone.compactMap(\.metadata.name)) == ["stale"])
+        #expect(store.get(namespace: "ns", name: "created-after-list")?.metadata.resourceVersion == "25")
+        #expect(store.get(namespace: "ns", name: "updated-after-list")?.metadata.resourceVersion == "26")
+        #expect(store.get(namespace: "ns", name: "listed")?.metadata.resourceVersion == "15")
+        // Without a list version (or an opaque one) the list is the whole truth, as before.
+        let plain = store.replace(with: [cm("listed", "15")])
+        #expect(Set(plain.compactMap(\.metadata.name)) == ["created-after-list", "updated-after-list"])
     }
 }

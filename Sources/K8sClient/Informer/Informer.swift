@@ -38,10 +38,10 @@ public final class Informer<R: KubernetesResource>: Sendable {
     public func run(_ handler: @Sendable (InformerNotification<R>) async -> Void = { _ in }) async throws {
         for try await event in watcher {
             switch event {
-            case .restarted(let objects):
+            case .restarted(let objects, let listVersion):
                 let fresh = objects.map(transform)
                 let old = Dictionary(store.list().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-                let gone = store.replace(with: fresh)
+                let gone = store.replace(with: fresh, keepingNewerThan: listVersion)
                 synced.withLock { $0 = true }
                 for o in gone { await handler(.deleted(o)) }
                 for o in fresh {

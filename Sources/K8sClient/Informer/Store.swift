@@ -63,13 +63,29 @@ public final class Store<R: KubernetesResource>: Sendable {
 
     /// Swaps in the result of a (re)list in one step, so readers never see a half-filled
     /// cache; returns the objects that were replaced away.
-    public func replace(with objects: [R]) -> [R] {
+    ///
+    /// Objects put in the cache by the controller itself (`upsert` after a create) that are
+    /// newer than the list (`keepingNewerThan`, the list's resourceVersion) are kept: the
+    /// list is a snapshot from before they existed, and dropping them would let a reconcile
+    /// believe a run it just started is not there (a second run under Forbid). The watch
+    /// from that version delivers them again.
+    public func replace(with objects: [R], keepingNewerThan listVersion: String? = nil) -> [R] {
         var fresh = Contents()
         for o in objects {
             fresh.objects[o.key] = o
             Self.reindex(&fresh, o, indexedLabels)
         }
+        let snapshot = listVersion.flatMap { UInt64($0) }
         return contents.withLock { c in
+            if let snapshot {
+                for (key, cached) in c.objects {
+                    guard let version = cached.metadata.resourceVersion.flatMap({ UInt64($0) }), version > snapshot else { continue }
+                    if let listed = fresh.objects[key], let listedVersion = listed.metadata.resourceVersion.flatMap({ UInt64($0) }), listedVersion >= version { continue }
+                    if let listed = fresh.objects[key] { Self.unindex(&fresh, listed, indexedLabels) }
+                    fresh.objects[key] = cached
+                    Self.reindex(&fresh, cached, indexedLabels)
+                }
+            }
             let gone = c.objects.filter { fresh.objects[$0.key] == nil }.map(\.value)
             c = fresh
             return gone

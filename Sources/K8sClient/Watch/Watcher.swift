@@ -3,8 +3,8 @@ import Logging
 
 /// What a watcher reports: a complete (re)list, or one change since.
 public enum WatcherEvent<R: KubernetesResource>: Sendable {
-    /// The full set of objects after a list; anything not in it is gone.
-    case restarted([R])
+    /// The full set of objects after a list (as of `resourceVersion`); anything not in it is gone.
+    case restarted([R], resourceVersion: String?)
     case applied(R)
     case deleted(R)
 }
@@ -157,7 +157,7 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             }
             failures = 0
             state = .listed(resourceVersion: page.metadata.resourceVersion ?? "")
-            return .restarted(all)
+            return .restarted(all, resourceVersion: page.metadata.resourceVersion)
         }
     }
 }
