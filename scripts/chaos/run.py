@@ -1,0 +1,1483 @@
+#!/usr/bin/env python3
+"""sked fault-injection suite (issue #7, "Fault-injection suite").
+
+Starts its own local control plane (scripts/control-plane.sh: etcd + kube-apiserver v1.20.2 +
+kube-controller-manager for garbage collection), installs the CRD and RBAC, and runs the real
+`sked operator` binary (as its service account, config/rbac) through these scenarios:
+
+  kill       SIGKILL the operator at random moments (10+ times), restarting it each time
+  leader     two operators with leader election (4s/3s/1s lease); SIGKILL the current leader
+             (found from the Lease's holderIdentity) repeatedly, start a replacement each time
+  apiserver  restart kube-apiserver; SIGSTOP it for 20 s, then SIGCONT; restart etcd (same data,
+             same ports); one operator, without leader election unless --apiserver-leader-elect
+
+Each scenario runs 24 ScheduledJobs (8 each of Allow, Forbid, Replace; half "* * * * * *",
+half "*/2 * * * * *"; startingDeadlineSeconds 10) in its own namespace. There is no kubelet:
+a finisher thread marks every Job Complete (status subresource) 1-3 s after it appears, and a
+watcher thread records every Job ever created (uid, creation resourceVersion, completion
+resourceVersion), so Jobs deleted by Replace or by history trimming are still accounted for.
+
+At the end of a scenario faults stop, the system runs healthy for a few seconds, every
+ScheduledJob is suspended, the finisher stops, and the script waits for the status to settle;
+then the operators get SIGTERM and the invariants are checked from the API server's state (plus
+the watcher's record of Jobs that no longer exist):
+
+  duplicates   no two Jobs (distinct uids, even if one was deleted) for the same
+               (ScheduledJob, scheduled time, attempt)
+  schedule     every Job is for a tick of the schedule after the ScheduledJob's creation, and
+               was created within startingDeadlineSeconds (+1 s: creationTimestamp is whole seconds);
+               "deadline-held" (tolerated by default): a late Job that landed as a SIGSTOPped
+               kube-apiserver resumed, which held the create
+  accounting   every tick in (creation, status.lastScheduleTime] has a Job or is counted in
+               status.missedRuns, and none is both: #ticks == #ticks-with-a-Job + missedRuns
+               (the formula of OperatorHarness.tickAccounting); no Job after lastScheduleTime
+  liveness     inside healthy periods (an operator reconciling for >= --grace-operator s, the API
+               reachable for >= --grace-api s) no ScheduledJob goes --stall s without a new Job
+               (Forbid: without a new or an active run). Only the most recent missed tick is
+               started after an outage (by design), and a reconcile more than a period late
+               skips a tick the same way, so single ticks are left to the accounting check.
+  no-job       status.history / status.active name no run for a tick that never had a Job
+  forbid       a Forbid ScheduledJob never had two active runs: each Job was created (its
+               creation resourceVersion) after the previous one was completed (the finisher's
+               completion resourceVersion) - etcd revisions are a total order
+  status       after settling: status.active == the unfinished Jobs, activeRuns == len(active),
+               every finished Job that exists is in status.history and every Succeeded history
+               entry's Job exists, Cancelled (replaced) runs' Jobs are gone
+  operator     no operator exits on its own (crash), and SIGTERM exits 0
+
+Prints a per-scenario report, writes a JSON result (--json), exits 1 on any violation, 2 on a
+setup error. Every process it starts (control plane, operators) is stopped by PID on exit,
+error or Ctrl-C.
+
+    python3 scripts/chaos/run.py                 # --quick (the CI form, ~5 min)
+    python3 scripts/chaos/run.py --full          # longer fault periods, more kills
+    python3 scripts/chaos/run.py --scenarios kill,leader --seed 7 --keep
+"""
+import argparse
+import collections
+import datetime as dt
+import heapq
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CONTROL_PLANE = os.path.join(REPO, "scripts", "control-plane.sh")
+CRD = os.path.join(REPO, "config", "crd", "sked.dev_scheduledjobs.yaml")
+RBAC = os.path.join(REPO, "config", "rbac")
+LABEL = "sked.dev/scheduled-job"
+LE_NAMESPACE = "sked-system"
+T0 = time.time()
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def parse_time(s):
+    """RFC 3339 (with or without fractional seconds) to epoch seconds."""
+    if s is None:
+        return None
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def rfc3339(t):
+    return dt.datetime.fromtimestamp(int(t), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hms(t):
+    if t is None:
+        return "-"
+    return dt.datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
+
+
+class Abort(Exception):
+    """A setup problem or the global time limit: not a finding about sked."""
+
+
+class Interrupted(BaseException):
+    pass
+
+
+# --------------------------------------------------------------------------- API client
+class ApiDown(Exception):
+    pass
+
+
+class Api:
+    """A minimal Kubernetes REST client: one keep-alive connection per thread, admin token."""
+
+    def __init__(self, kubeconfig):
+        text = open(kubeconfig).read()
+        server = re.search(r"server:\s*(\S+)", text).group(1)
+        ca = re.search(r"certificate-authority:\s*(\S+)", text).group(1)
+        self.token = re.search(r"token:\s*(\S+)", text).group(1)
+        u = urllib.parse.urlparse(server)
+        self.server, self.host, self.port = server, u.hostname, u.port
+        self.ctx = ssl.create_default_context(cafile=ca)
+        self.local = threading.local()
+
+    def _conn(self, timeout):
+        return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
+
+    def req(self, method, path, body=None, content_type="application/json", timeout=10):
+        """(status, decoded body or None). Raises ApiDown when the server cannot be reached."""
+        conn = getattr(self.local, "conn", None)
+        if conn is None or conn.timeout != timeout:
+            if conn is not None:
+                conn.close()
+            conn = self.local.conn = self._conn(timeout)
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": "Bearer " + self.token, "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = content_type
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            self.local.conn = None
+            raise ApiDown(f"{method} {path}: {e!r}") from None
+        try:
+            obj = json.loads(raw) if raw else None
+        except ValueError:
+            obj = {"raw": raw[:200].decode(errors="replace")}
+        return resp.status, obj
+
+    def must(self, method, path, body=None, content_type="application/json", ok=(200, 201), tries=20):
+        """req() that retries an unreachable server and fails on an unexpected status."""
+        last = None
+        for _ in range(tries):
+            try:
+                status, obj = self.req(method, path, body, content_type)
+            except ApiDown as e:
+                last = e
+                time.sleep(0.5)
+                continue
+            if status in ok:
+                return obj
+            if status in (429, 500, 503, 504):
+                last = f"HTTP {status}: {obj}"
+                time.sleep(0.5)
+                continue
+            raise Abort(f"{method} {path}: HTTP {status}: {json.dumps(obj)[:300]}")
+        raise Abort(f"{method} {path}: {last}")
+
+    def ready(self, timeout=2):
+        try:
+            status, _ = self.req("GET", "/readyz", timeout=timeout)
+            return status == 200
+        except ApiDown:
+            return False
+
+    def watch(self, path, rv, timeout_s=20):
+        """Yields watch events (dicts); raises ApiDown / returns when the stream ends."""
+        sep = "&" if "?" in path else "?"
+        url = f"{path}{sep}watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout_s}&resourceVersion={rv}"
+        conn = self._conn(timeout_s + 15)
+        try:
+            conn.request("GET", url, headers={"Authorization": "Bearer " + self.token, "Accept": "application/json"})
+            resp = conn.getresponse()
+            if resp.status != 200:
+                body = resp.read()
+                try:
+                    obj = json.loads(body)
+                except ValueError:
+                    obj = {}
+                yield {"type": "ERROR", "object": {"code": resp.status, "message": str(obj.get("message", body[:200]))}}
+                return
+            while True:
+                line = resp.readline()
+                if not line:
+                    return
+                line = line.strip()
+                if line:
+                    yield json.loads(line)
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            raise ApiDown(f"watch {path}: {e!r}") from None
+        finally:
+            conn.close()
+
+
+def jobs_path(ns):
+    return f"/apis/batch/v1/namespaces/{ns}/jobs"
+
+
+def sjs_path(ns):
+    return f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs"
+
+
+def is_complete(job):
+    for c in (job.get("status") or {}).get("conditions") or []:
+        if c.get("type") in ("Complete", "Failed") and c.get("status") == "True":
+            return True
+    return False
+
+
+def owner_uid(job):
+    for o in job["metadata"].get("ownerReferences") or []:
+        if o.get("controller"):
+            return o.get("uid")
+    return None
+
+
+# --------------------------------------------------------------------------- Job recorder
+class JobRec:
+    __slots__ = ("name", "uid", "sj", "owner", "sched", "attempt", "trigger", "created", "rv_created", "seen_at",
+                 "complete_rv", "complete_at", "finish_sent_at", "deleted_at", "gone_in_gap")
+
+    def __init__(self, job, now):
+        md = job["metadata"]
+        a = md.get("annotations") or {}
+        self.name = md["name"]
+        self.uid = md["uid"]
+        self.sj = (md.get("labels") or {}).get(LABEL)
+        self.owner = owner_uid(job)
+        st = a.get("sked.dev/scheduled-time")
+        self.sched = int(parse_time(st)) if st else None
+        self.attempt = int(a.get("sked.dev/attempt", "1"))
+        self.trigger = a.get("sked.dev/trigger", "schedule")
+        self.created = parse_time(md.get("creationTimestamp"))
+        self.rv_created = None if is_complete(job) else int(md["resourceVersion"])
+        self.seen_at = now
+        self.complete_rv = None
+        self.complete_at = None
+        self.finish_sent_at = None
+        self.deleted_at = None
+        self.gone_in_gap = False
+
+
+class Recorder(threading.Thread):
+    """Watches the namespace's sked Jobs and remembers every Job that ever existed."""
+
+    def __init__(self, api, ns, on_new):
+        super().__init__(daemon=True, name=f"recorder-{ns}")
+        self.api, self.ns, self.on_new = api, ns, on_new
+        self.path = jobs_path(ns) + "?labelSelector=" + urllib.parse.quote(LABEL)
+        self.lock = threading.Lock()
+        self.jobs = {}  # uid -> JobRec
+        self.relists = []  # (time, reason)
+        self.reconnects = 0
+        self.frozen = False
+        self.synced = threading.Event()
+        self.last_event = time.time()
+
+    def observe(self, job, etype, now=None):
+        now = now or time.time()
+        md = job.get("metadata") or {}
+        uid = md.get("uid")
+        if not uid or LABEL not in (md.get("labels") or {}):
+            return
+        new = None
+        with self.lock:
+            if self.frozen:
+                return
+            rec = self.jobs.get(uid)
+            if rec is None:
+                rec = self.jobs[uid] = JobRec(job, now)
+                new = rec
+            if is_complete(job):
+                rv = int(md["resourceVersion"])
+                if rec.complete_rv is None or rv < rec.complete_rv:
+                    rec.complete_rv = rv
+                if rec.complete_at is None:
+                    rec.complete_at = now
+            if etype == "DELETED" and rec.deleted_at is None:
+                rec.deleted_at = now
+        if new is not None and not is_complete(job) and etype != "DELETED":
+            self.on_new(new)
+
+    def relist(self, reason):
+        items, rv = None, None
+        while items is None:
+            try:
+                status, obj = self.api.req("GET", self.path, timeout=15)
+            except ApiDown:
+                time.sleep(0.5)
+                continue
+            if status != 200:
+                time.sleep(0.5)
+                continue
+            items, rv = obj["items"], obj["metadata"]["resourceVersion"]
+        now = time.time()
+        present = set()
+        for j in items:
+            present.add(j["metadata"]["uid"])
+            self.observe(j, "LIST", now)
+        with self.lock:
+            if reason != "initial":
+                self.relists.append((now, reason))
+            for uid, rec in self.jobs.items():
+                if uid not in present and rec.deleted_at is None:
+                    rec.deleted_at = now
+                    rec.gone_in_gap = True
+        return rv
+
+    def run(self):
+        rv = self.relist("initial")
+        self.synced.set()
+        while not self.frozen:
+            try:
+                for ev in self.api.watch(self.path, rv):
+                    if self.frozen:
+                        return
+                    t, obj = ev.get("type"), ev.get("object") or {}
+                    if t == "ERROR":
+                        if obj.get("code") == 410:
+                            # A restarted API server's watch cache starts after our last
+                            # revision. Relist (for what changed before it), then watch from
+                            # the oldest revision the cache still has ("too old resource
+                            # version: OURS (OLDEST)"), so that a Job created and deleted since
+                            # then (Replace, trimming) is still seen.
+                            m = re.search(r"too old resource version: \d+ \((\d+)\)", str(obj.get("message", "")))
+                            listed = self.relist("410 Gone")
+                            rv = m.group(1) if m else listed
+                        else:
+                            time.sleep(0.5)
+                        break
+                    rv = obj.get("metadata", {}).get("resourceVersion", rv)
+                    self.last_event = time.time()
+                    if t != "BOOKMARK":
+                        self.observe(obj, t)
+            except ApiDown:
+                self.reconnects += 1
+                time.sleep(0.5)
+
+    def freeze(self):
+        """A last full list, then no more changes: the record the checks use."""
+        self.relist("final")
+        with self.lock:
+            self.frozen = True
+            self.relists = [r for r in self.relists if r[1] != "final"]
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.jobs.values())
+
+
+# --------------------------------------------------------------------------- finisher
+class Finisher(threading.Thread):
+    """Plays the Job controller: marks each Job Complete 1-3 s after it appears."""
+
+    def __init__(self, api, ns, recorder_lock, rng, delay=(1.0, 3.0), workers=4):
+        super().__init__(daemon=True, name=f"finisher-{ns}")
+        self.api, self.ns, self.lock, self.rng, self.delay = api, ns, recorder_lock, rng, delay
+        self.heap = []
+        self.cv = threading.Condition()
+        self.stopped = False
+        self.seq = 0
+        self.work = collections.deque()
+        self.work_cv = threading.Condition()
+        self.finished = 0
+        self.gone = 0
+        self.errors = 0
+        self.workers = [threading.Thread(target=self.worker, daemon=True) for _ in range(workers)]
+
+    def add(self, rec):
+        with self.cv:
+            self.seq += 1
+            heapq.heappush(self.heap, (time.time() + self.rng.uniform(*self.delay), self.seq, rec))
+            self.cv.notify()
+
+    def stop(self):
+        with self.cv:
+            self.stopped = True
+            self.cv.notify_all()
+        with self.work_cv:
+            self.work_cv.notify_all()
+
+    def run(self):
+        for w in self.workers:
+            w.start()
+        while True:
+            with self.cv:
+                while not self.stopped and (not self.heap or self.heap[0][0] > time.time()):
+                    self.cv.wait(timeout=(self.heap[0][0] - time.time()) if self.heap else None)
+                if self.stopped:
+                    return
+                _, _, rec = heapq.heappop(self.heap)
+            with self.work_cv:
+                self.work.append(rec)
+                self.work_cv.notify()
+
+    def retry(self, rec, after=0.5):
+        with self.cv:
+            self.seq += 1
+            heapq.heappush(self.heap, (time.time() + after, self.seq, rec))
+            self.cv.notify()
+
+    def worker(self):
+        while True:
+            with self.work_cv:
+                while not self.work and not self.stopped:
+                    self.work_cv.wait()
+                if self.stopped:
+                    return
+                rec = self.work.popleft()
+            self.finish(rec)
+
+    def finish(self, rec):
+        path = f"{jobs_path(self.ns)}/{rec.name}/status"
+        with self.lock:
+            if rec.complete_rv is not None or rec.deleted_at is not None:
+                return
+            first = rec.finish_sent_at is None
+            if first:
+                rec.finish_sent_at = time.time()
+        try:
+            if not first:
+                # An earlier attempt may have gone through without us seeing the answer.
+                status, job = self.api.req("GET", f"{jobs_path(self.ns)}/{rec.name}", timeout=5)
+                if status == 404:
+                    self.gone += 1
+                    return
+                if status == 200 and job["metadata"]["uid"] == rec.uid and is_complete(job):
+                    self.record(rec, job)
+                    return
+            now = rfc3339(time.time())
+            patch = {"status": {
+                "conditions": [{"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now}],
+                "startTime": rfc3339(rec.created), "completionTime": now, "succeeded": 1}}
+            if rec.uid:
+                patch["metadata"] = {"uid": rec.uid}  # precondition: never finish a same-named successor
+            status, job = self.api.req("PATCH", path, patch, "application/merge-patch+json", timeout=5)
+        except ApiDown:
+            self.errors += 1
+            if not self.stopped:
+                self.retry(rec)
+            return
+        if status == 200:
+            self.record(rec, job)
+        elif status in (404, 409, 422):
+            self.gone += 1  # deleted (Replace, history trimming), or the name now has another uid
+        else:
+            self.errors += 1
+            if not self.stopped:
+                self.retry(rec)
+
+    def record(self, rec, job):
+        rv = int(job["metadata"]["resourceVersion"])
+        with self.lock:
+            if rec.complete_rv is None or rv < rec.complete_rv:
+                rec.complete_rv = rv
+            if rec.complete_at is None:
+                rec.complete_at = time.time()
+        self.finished += 1
+
+
+# --------------------------------------------------------------------------- operators
+class Operator:
+    """One `sked operator` process; output in its own log file; stopped by PID."""
+
+    def __init__(self, suite, scenario, index, extra):
+        self.suite, self.scenario, self.index = suite, scenario, index
+        self.log_path = os.path.join(suite.work, f"{scenario.key}-operator-{index}.log")
+        self.metrics_port, self.health_port = free_port(), free_port()
+        self.argv = [suite.args.sked, "operator", "--kubeconfig", suite.operator_kubeconfig,
+                     "--namespace", scenario.ns, "--leader-election-namespace", LE_NAMESPACE,
+                     "--leader-election-id", f"chaos-{scenario.key}", "--log-format", "json",
+                     "--graceful-shutdown-timeout", "10s",
+                     "--metrics-bind-address", f"127.0.0.1:{self.metrics_port}",
+                     "--health-probe-bind-address", f"127.0.0.1:{self.health_port}"] + extra
+        self.proc = None
+        self.started_at = None
+        self.ended_at = None
+        self.killed = None  # the signal we sent, when we meant it to end
+        self.unexpected = None
+
+    def start(self):
+        self.out = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        self.started_at = time.time()
+        self.suite.record_pid(self.proc.pid, f"sked-operator-{self.scenario.key}-{self.index}")
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            self.proc.send_signal(sig)
+
+    def kill(self):
+        self.killed = signal.SIGKILL
+        self.ended_at = time.time()
+        self.signal(signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.out.close()
+
+    def terminate(self, grace=20):
+        """SIGTERM (drain), SIGKILL after `grace`; returns the exit status."""
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        self.killed = signal.SIGTERM
+        self.signal(signal.SIGCONT)
+        self.signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.ended_at = time.time()
+        self.out.close()
+        return rc
+
+    def lines(self):
+        """The log's lines as dicts (`_t`: epoch seconds of `ts`), read incrementally."""
+        if not hasattr(self, "_lines"):
+            self._lines, self._offset, self._partial = [], 0, b""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return self._lines
+        self._offset += len(data)
+        data = self._partial + data
+        *complete, self._partial = data.split(b"\n")
+        for raw in complete:
+            if not raw.strip():
+                continue
+            try:
+                o = json.loads(raw)
+                o["_t"] = parse_time(o.get("ts")) if o.get("ts") else None
+            except ValueError:
+                o = {"msg": raw.decode(errors="replace").rstrip(), "ts": None, "_t": None, "level": "raw"}
+            self._lines.append(o)
+        return self._lines
+
+    def identity(self):
+        for o in self.lines():
+            if o.get("msg") == "campaigning for leadership":
+                return o.get("identity")
+        return None
+
+    def ready_times(self):
+        return [o["_t"] for o in self.lines() if o.get("msg") == "ready"]
+
+    def is_ready(self):
+        """Reconciling right now (by its log): its last ready/lost line is a ready."""
+        state = False
+        for o in self.lines():
+            if o.get("msg") == "ready":
+                state = True
+            elif o.get("msg", "").startswith("lost leadership") or o.get("msg") == "draining: finishing in-flight reconciles":
+                state = False
+        return state and self.alive()
+
+    def intervals(self):
+        """When this process was reconciling: [(ready, end)], from its log and our kill times."""
+        end_of_life = self.ended_at or time.time()
+        out, start = [], None
+        for o in self.lines():
+            m, t = o.get("msg", ""), o.get("_t")
+            if t is None:
+                continue
+            if m == "ready" and start is None:
+                start = t
+            elif start is not None and (m.startswith("lost leadership") or m.startswith("draining")):
+                out.append((start, t))
+                start = None
+        if start is not None:
+            out.append((start, end_of_life))
+        return out
+
+
+# --------------------------------------------------------------------------- scenarios
+POLICIES = ("Allow", "Forbid", "Replace")
+
+
+class Scenario:
+    def __init__(self, suite, key, title):
+        self.suite, self.key, self.title = suite, key, title
+        self.ns = f"chaos-{key}"
+        self.operators = []  # every Operator ever started, in order
+        self.faults = []  # dicts: t, kind, detail, outage (start, end) for API faults
+        self.api_outages = []  # (start, end)
+        self.pauses = []  # [SIGSTOP time, SIGCONT time] of kube-apiserver
+        self.unexpected_exits = []
+        self.next_index = 0
+        self.notes = []
+
+    # -- processes
+    def start_operator(self, extra):
+        op = Operator(self.suite, self, self.next_index, extra).start()
+        self.next_index += 1
+        self.operators.append(op)
+        return op
+
+    def running(self):
+        return [o for o in self.operators if o.killed is None and o.unexpected is None]
+
+    def check_processes(self):
+        """An operator that exited without being told to is a finding; start a replacement."""
+        for op in list(self.running()):
+            if not op.alive():
+                rc = op.proc.returncode
+                op.unexpected = rc
+                op.ended_at = time.time()
+                tail = [o.get("msg", "") + " " + json.dumps({k: v for k, v in o.items() if k not in ("msg", "_t")})[:300]
+                        for o in op.lines()[-8:]]
+                self.unexpected_exits.append({"operator": op.index, "pid": op.pid, "exit": rc, "at": hms(op.ended_at),
+                                              "log_tail": tail})
+                log(f"  !! operator {op.index} (pid {op.pid}) exited by itself with {rc}; starting a replacement")
+                self.start_operator(self.operator_args)
+
+    def sleep(self, seconds):
+        end = time.time() + seconds
+        while True:
+            self.suite.check_deadline()
+            self.check_processes()
+            left = end - time.time()
+            if left <= 0:
+                return
+            time.sleep(min(0.1, left))
+
+    def wait_for(self, what, pred, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if pred():
+                return True
+            self.sleep(0.1)
+        raise Abort(f"{self.key}: timed out after {timeout}s waiting for {what}")
+
+    def leader(self):
+        """The running operator holding the Lease (by holderIdentity), or None."""
+        try:
+            status, lease = self.suite.api.req("GET", f"/apis/coordination.k8s.io/v1/namespaces/{LE_NAMESPACE}/leases/chaos-{self.key}")
+        except ApiDown:
+            return None
+        if status != 200:
+            return None
+        holder = (lease.get("spec") or {}).get("holderIdentity")
+        for op in self.running():
+            if holder and op.identity() == holder:
+                return op
+        return None
+
+    # -- ScheduledJobs
+    def sj_specs(self):
+        n = self.suite.args.sjs
+        out = []
+        for i in range(n):
+            policy = POLICIES[i % 3]
+            period = 1 if (i // 3) % 2 == 0 else 2
+            name = f"{policy.lower()}-{period}s-{i // 3}"
+            out.append((name, policy, period))
+        return out
+
+    def create_sjs(self):
+        api, D = self.suite.api, self.suite.args.deadline
+        self.sjs = {}
+        for name, policy, period in self.sj_specs():
+            body = {"apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob",
+                    "metadata": {"name": name, "namespace": self.ns},
+                    "spec": {"schedule": "* * * * * *" if period == 1 else "*/2 * * * * *",
+                             "concurrencyPolicy": policy, "startingDeadlineSeconds": D,
+                             "successfulRunsHistoryLimit": self.suite.args.history, "failedRunsHistoryLimit": self.suite.args.history,
+                             "jobTemplate": {"spec": {"backoffLimit": 0, "template": {"spec": {
+                                 "restartPolicy": "Never",
+                                 "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]}}}}}}
+            api.must("POST", sjs_path(self.ns), body)
+            self.sjs[name] = {"policy": policy, "period": period}
+
+    def suspend_all(self):
+        for name in self.sjs:
+            self.suite.api.must("PATCH", f"{sjs_path(self.ns)}/{name}", {"spec": {"suspend": True}}, "application/merge-patch+json")
+            self.sjs[name]["suspended_at"] = time.time()
+
+    # -- API outages
+    def api_fault(self, kind, action, detail=""):
+        """Runs `action` (which breaks and repairs the API), then waits for /readyz."""
+        t0 = time.time()
+        log(f"  fault: {kind} {detail}")
+        action()
+        self.wait_for("the API server to be ready", lambda: self.suite.api.ready(), 120)
+        t1 = time.time()
+        self.api_outages.append((t0, t1))
+        self.faults.append({"t": t0, "t_end": t1, "kind": kind, "detail": detail, "outage_s": round(t1 - t0, 2)})
+        log(f"         API back after {t1 - t0:.1f}s")
+
+
+def scenario_kill(sc, args, rng):
+    """SIGKILL the only operator (no leader election) at random moments; restart it each time."""
+    sc.operator_args = ["--leader-elect=false"]
+    op = sc.start_operator(sc.operator_args)
+    sc.wait_for("the operator to be ready", op.is_ready, 60)
+    yield "ready"
+    sc.sleep(args.warmup)
+    for i in range(args.kills):
+        op = sc.running()[-1]
+        up = rng.uniform(*args.kill_uptime)
+        sc.sleep(max(0.0, op.started_at + up - time.time()))
+        was_ready = op.is_ready()
+        op.kill()
+        sc.faults.append({"t": op.ended_at, "kind": "SIGKILL operator", "detail": f"pid {op.pid} after {op.ended_at - op.started_at:.1f}s"
+                          + ("" if was_ready else " (before it was ready)")})
+        log(f"  fault {i + 1}/{args.kills}: SIGKILL operator pid {op.pid} after {op.ended_at - op.started_at:.1f}s"
+            + ("" if was_ready else " (still starting)"))
+        sc.sleep(rng.uniform(0, 0.5))
+        sc.faults[-1]["t_end"] = sc.start_operator(sc.operator_args).started_at
+    op = sc.running()[-1]
+    sc.wait_for("the last operator to be ready", op.is_ready, 60)
+
+
+LE_FAST = ["--leader-elect=true", "--leader-election-lease-duration", "4s", "--leader-election-renew-deadline", "3s",
+           "--leader-election-retry-period", "1s"]
+
+
+def scenario_leader(sc, args, rng):
+    """Two operators with leader election; SIGKILL whichever holds the Lease, start a replacement."""
+    sc.operator_args = LE_FAST
+    sc.start_operator(LE_FAST)
+    sc.start_operator(LE_FAST)
+    sc.wait_for("a leader", lambda: sc.leader() is not None and sc.leader().is_ready(), 60)
+    yield "ready"
+    sc.sleep(args.warmup)
+    for i in range(args.leader_kills):
+        sc.wait_for("a leader that reconciles", lambda: sc.leader() is not None and sc.leader().is_ready(), 60)
+        sc.sleep(rng.uniform(*args.leader_uptime))
+        leader = None
+        for _ in range(50):
+            leader = sc.leader()
+            if leader is not None:
+                break
+            sc.sleep(0.1)
+        if leader is None:
+            raise Abort("no leader found in the Lease")
+        leader.kill()
+        t = leader.ended_at
+        log(f"  fault {i + 1}/{args.leader_kills}: SIGKILL leader {leader.identity()} (pid {leader.pid})")
+        sc.start_operator(LE_FAST)
+        standby = [o for o in sc.running() if o is not leader]
+        sc.wait_for("the standby to take over", lambda: any(o.is_ready() and o.leader_since_after(t) for o in standby), 60)
+        new = next(o for o in standby if o.is_ready() and o.leader_since_after(t))
+        took = new.first_ready_after(t) - t
+        sc.faults.append({"t": t, "kind": "SIGKILL leader", "detail": f"{leader.identity()} (pid {leader.pid}); "
+                          f"{new.identity()} reconciling {took:.1f}s later", "takeover_s": round(took, 2)})
+        log(f"         {new.identity()} took over, reconciling {took:.1f}s after the kill")
+
+
+def _leader_since_after(self, t):
+    return self.first_ready_after(t) is not None
+
+
+def _first_ready_after(self, t):
+    for r in self.ready_times():
+        if r is not None and r >= t:
+            return r
+    return None
+
+
+Operator.leader_since_after = _leader_since_after
+Operator.first_ready_after = _first_ready_after
+
+
+def scenario_apiserver(sc, args, rng):
+    """One operator: restart kube-apiserver, SIGSTOP it for 20 s, restart etcd. Without leader
+    election by default: a leader would lose its 3 s lease in every outage and cancel its
+    in-flight reconciles, which hides what the reconciler does with the API's errors."""
+    sc.operator_args = LE_FAST if args.apiserver_leader_elect else ["--leader-elect=false"]
+    op = sc.start_operator(sc.operator_args)
+    sc.wait_for("the operator to be ready", op.is_ready, 60)
+    yield "ready"
+    sc.sleep(args.warmup)
+    suite = sc.suite
+    for round_ in range(args.api_rounds):
+        sc.sleep(args.healthy)
+        sc.api_fault("restart kube-apiserver", lambda: suite.control_plane("restart-apiserver"))
+        sc.sleep(args.healthy)
+
+        def pause():
+            pid = suite.component_pid("kube-apiserver")
+            suite.paused = pid
+            os.kill(pid, signal.SIGSTOP)
+            sc.pauses.append([time.time(), None])
+            sc.sleep(args.pause)
+            os.kill(pid, signal.SIGCONT)
+            sc.pauses[-1][1] = time.time()
+            suite.paused = None
+        sc.api_fault("SIGSTOP kube-apiserver", pause, f"for {args.pause:g}s, then SIGCONT")
+        sc.sleep(args.healthy)
+        sc.api_fault("restart etcd", lambda: suite.control_plane("restart-etcd"))
+    sc.sleep(args.healthy)
+    op = sc.running()[-1]
+    sc.wait_for("the operator to reconcile again", op.is_ready, 60)
+
+
+SCENARIOS = {
+    "kill": ("SIGKILL the operator at random moments, restart it", scenario_kill),
+    "leader": ("two operators with leader election, SIGKILL the leader", scenario_leader),
+    "apiserver": ("restart kube-apiserver, SIGSTOP it, restart etcd", scenario_apiserver),
+}
+
+
+# --------------------------------------------------------------------------- checks
+def subtract(spans, cuts):
+    """The parts of `spans` (list of (a, b)) outside every interval in `cuts`."""
+    out = []
+    for a, b in spans:
+        pieces = [(a, b)]
+        for c, d in cuts:
+            nxt = []
+            for x, y in pieces:
+                if d <= x or y <= c:
+                    nxt.append((x, y))
+                    continue
+                if x < c:
+                    nxt.append((x, c))
+                if d < y:
+                    nxt.append((d, y))
+            pieces = nxt
+        out.extend(pieces)
+    return sorted((a, b) for a, b in out if b > a)
+
+
+def pct(values, p):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))]
+
+
+def ticks_between(after, until, period):
+    """Ticks of "*/period * * * * *" (period divides 60) with after < t <= until (epoch seconds)."""
+    t = (int(after) // period + 1) * period
+    out = []
+    while t <= until:
+        out.append(t)
+        t += period
+    return out
+
+
+def status_problems(sj, jobs_now):
+    """Differences between a ScheduledJob's status and the Jobs that exist (list of strings)."""
+    st = sj.get("status") or {}
+    uid = sj["metadata"]["uid"]
+    mine = [j for j in jobs_now if owner_uid(j) == uid]
+    unfinished = sorted(j["metadata"]["name"] for j in mine if not is_complete(j))
+    finished = sorted(j["metadata"]["name"] for j in mine if is_complete(j))
+    active = sorted(a["name"] for a in st.get("active") or [])
+    out = []
+    if active != unfinished:
+        out.append(f"status.active {active} != unfinished Jobs {unfinished}")
+    if (st.get("activeRuns") or 0) != len(active):
+        out.append(f"status.activeRuns {st.get('activeRuns')} != {len(active)} active")
+    hist = {h["name"]: h for h in st.get("history") or []}
+    for n in finished:
+        if n not in hist:
+            out.append(f"finished Job {n} is not in status.history")
+        elif hist[n].get("result") != "Succeeded":
+            out.append(f"finished Job {n} is {hist[n].get('result')} in status.history, not Succeeded")
+    existing = {j["metadata"]["name"] for j in mine}
+    for n, h in hist.items():
+        if h.get("result") == "Succeeded" and n not in existing:
+            out.append(f"status.history has Succeeded {n} but the Job is gone")
+        if h.get("result") == "Cancelled" and n in existing:
+            out.append(f"status.history has Cancelled {n} but the Job still exists")
+    return out
+
+
+def healthy_spans(sc, args, until):
+    """When sked should be keeping up: an operator reconciling (from its log: `ready` until lost
+    leadership, drain or our kill) for at least --grace-operator s, and the API reachable for at
+    least --grace-api s. Faults are ours, so their times are exact."""
+    spans = [(a + args.grace_operator, min(b, until)) for op in sc.operators for a, b in op.intervals()]
+    merged = []
+    for a, b in sorted(x for x in spans if x[1] > x[0]):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return subtract(merged, [(a, b + args.grace_api) for a, b in sc.api_outages])
+
+
+def analyse(sc, sjs_final, jobs_final, recs, t_suspend, args, events=()):
+    """All invariants; returns (violations, per-SJ stats, totals, notes, stats)."""
+    violations, notes = [], []
+    events_by_sj = collections.defaultdict(list)
+    for e in events:
+        if e.get("reason") == "MissedSchedule":
+            events_by_sj[(e.get("involvedObject") or {}).get("name")].append(e)
+    v = lambda kind, sj, msg: violations.append({"kind": kind, "scheduledJob": sj, "message": msg})
+    D = args.deadline
+    healthy = healthy_spans(sc, args, t_suspend)
+
+    totals = collections.Counter()
+    per_sj = {}
+    lags, lags_healthy = [], []
+    by_sj = collections.defaultdict(list)
+    for r in recs:
+        by_sj[r.sj].append(r)
+    jobs_by_owner = collections.defaultdict(list)
+    for j in jobs_final:
+        jobs_by_owner[owner_uid(j)].append(j)
+
+    for sj in sjs_final:
+        name = sj["metadata"]["name"]
+        uid = sj["metadata"]["uid"]
+        policy, period = sc.sjs[name]["policy"], sc.sjs[name]["period"]
+        st = sj.get("status") or {}
+        created = int(parse_time(sj["metadata"]["creationTimestamp"]))
+        last = parse_time(st.get("lastScheduleTime"))
+        missed = st.get("missedRuns") or 0
+        mine = [r for r in by_sj.get(name, []) if r.owner == uid]
+        for r in by_sj.get(name, []):
+            if r.owner != uid:
+                v("ownership", name, f"Job {r.name} carries the label but is not controlled by the ScheduledJob")
+
+        # duplicates: two Jobs (distinct uids, one of them possibly deleted since) for one
+        # (scheduled time, attempt)
+        keyed = collections.defaultdict(list)
+        for r in mine:
+            keyed[(r.sched, r.attempt)].append(r)
+        for (sched, attempt), rs in sorted(keyed.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])):
+            if len(rs) > 1:
+                v("duplicate", name, f"{len(rs)} Jobs for tick {rfc3339(sched)} attempt {attempt}: "
+                  + ", ".join(f"{r.name} uid {r.uid[:8]} seen {hms(r.seen_at)}" + (f" deleted {hms(r.deleted_at)}" if r.deleted_at else "") for r in rs))
+
+        # schedule and deadline
+        for r in mine:
+            if r.trigger != "schedule" or r.attempt != 1:
+                v("trigger", name, f"Job {r.name} has trigger {r.trigger} attempt {r.attempt} (only scheduled first attempts expected)")
+            if r.sched is None or r.sched % period != 0 or r.sched <= created:
+                v("schedule", name, f"Job {r.name} is for {r.sched and rfc3339(r.sched)}, not a tick after creation {rfc3339(created)}")
+                continue
+            if r.created is not None and r.created - r.sched > D + 1:
+                # A create sent before the deadline to an API server that was then SIGSTOPped
+                # sits in its socket and is served on SIGCONT: no client can take it back.
+                held = [(a, b) for a, b in sc.pauses if b and a <= r.sched + D and b >= r.sched and b - 1 <= r.created <= b + 3]
+                if held:
+                    v("deadline-held", name, f"Job {r.name} (tick {hms(r.sched)}) created at {hms(r.created)}, {r.created - r.sched:.0f}s after "
+                      f"its tick, as kube-apiserver resumed from SIGSTOP ({hms(held[0][0])} to {hms(held[0][1])}): beyond "
+                      f"startingDeadlineSeconds={D}, by a request the stopped server held")
+                else:
+                    v("deadline", name, f"Job {r.name} (tick {hms(r.sched)}) created at {hms(r.created)}, {r.created - r.sched:.0f}s after its tick: "
+                      f"beyond startingDeadlineSeconds={D}")
+            lag = r.seen_at - r.sched
+            if r.rv_created is not None:  # seen by the watch as it was created, so seen_at is exact
+                lags.append(lag)
+                if any(a <= r.sched and r.sched + period <= b for a, b in healthy):
+                    lags_healthy.append(lag)
+
+        # accounting: every tick in (creation, lastScheduleTime] ran or is counted missed, once
+        ran = {r.sched for r in mine if r.sched is not None}
+        # Runs the status records that the watcher never saw as Jobs. Succeeded, Cancelled and
+        # active runs were Jobs (sked saw them): the watcher missed them (a Job created and
+        # deleted while it was reconnecting); they ran. A Failed run without a Job is a run
+        # that never started (nothing fails a Job here: the finisher only completes them).
+        unseen_runs = [(h, h.get("result")) for h in st.get("history") or []] + [(a, "active") for a in st.get("active") or []]
+        unseen_runs = [(x, res) for x, res in unseen_runs if x.get("scheduledTime") and int(parse_time(x["scheduledTime"])) not in ran]
+        never = [(x, res) for x, res in unseen_runs if res == "Failed"]
+        if never:
+            v("no-job", name, "status.history records run(s) that never had a Job (the tick is lost; accounted as a failed run): "
+              + "; ".join(f"{x['name']} (tick {hms(parse_time(x['scheduledTime']))}, recorded done {hms(parse_time(x.get('completionTime')))}) "
+                          f"{res}: {(x.get('message') or '')[:240]}" for x, res in never))
+        missed_by_watcher = [x["name"] for x, res in unseen_runs if res != "Failed"]
+        if missed_by_watcher:
+            notes.append(f"{name}: the watcher missed Job(s) {', '.join(missed_by_watcher)} (status records them); counted as ran")
+            ran |= {int(parse_time(x["scheduledTime"])) for x, res in unseen_runs if res != "Failed"}
+        # A run started just as we suspended, whose status write then lost to our suspend
+        # patch (409): the retry sees a suspended ScheduledJob, which plans no ticks, so
+        # lastScheduleTime (and missedRuns) stay behind that run until it is resumed. Such runs
+        # are left out of the accounting (they ran: that is all there is to check) and noted.
+        suspended_at = sc.sjs[name].get("suspended_at")
+        raced = sorted(t for t in ran if (last is None or t > last) and sj["spec"].get("suspend")
+                       and suspended_at is not None and t <= suspended_at + 0.5)
+        if raced:
+            notes.append(f"{name}: run for {', '.join(rfc3339(t) for t in raced)} started as it was being suspended; "
+                         f"status.lastScheduleTime stays {st.get('lastScheduleTime')} (its status write lost to the suspend)")
+        ticks = ticks_between(created, last, period) if last is not None else []
+        tickset = set(ticks)
+        # sked accounts a run it failed to start as a Failed run: reported above (no-job), and
+        # counted as accounted here so that this check stays about counting.
+        ran_in = (ran | {int(parse_time(x["scheduledTime"])) for x, _ in never}) & tickset
+        after_last = sorted(t for t in ran if (last is None or t > last) and t not in raced)
+        if after_last:
+            v("status", name, f"Jobs for ticks after status.lastScheduleTime {st.get('lastScheduleTime')}: "
+              + ", ".join(rfc3339(t) for t in after_last))
+        lost = len(ticks) - len(ran_in) - missed
+        if lost > 0:
+            without = sorted(tickset - ran)
+            v("accounting", name, f"{lost} tick(s) neither ran nor counted: {len(ticks)} ticks in "
+              f"({rfc3339(created)}, {st.get('lastScheduleTime')}], {len(ran_in)} with a Job, missedRuns {missed}; "
+              f"ticks without a Job: {[hms(t) for t in without][:30]}")
+        elif lost < 0:
+            # Which tick: the MissedSchedule Events say which ranges sked counted as skipped
+            # (best effort: Events are aggregated and rate-limited).
+            hint = []
+            for e in events_by_sj.get(name, []):
+                m = re.search(r"Skipped (\d+) earlier run\(s\) after (\S+); starting only the most recent one, scheduled at (\S+)", e.get("message", ""))
+                if not m:
+                    continue
+                lo_t, hi_t = parse_time(m.group(2)), parse_time(m.group(3))
+                inside = [r for r in mine if r.sched is not None and lo_t < r.sched < hi_t]
+                # The Event counted these Jobs' ticks too when its count exceeds the ticks without a Job.
+                if inside and int(m.group(1)) > len(ticks_between(lo_t, hi_t - 1, period)) - len({r.sched for r in inside}):
+                    hint += [f"Job {r.name} (created {hms(r.created)}, rv {r.rv_created}) is inside Event '{m.group(0)}' "
+                             f"(that reconcile did not see it)" for r in inside]
+            v("accounting", name, f"{-lost} tick(s) counted twice: {len(ticks)} ticks in ({rfc3339(created)}, "
+              f"{st.get('lastScheduleTime')}], {len(ran_in)} with a Job, missedRuns {missed}"
+              + (": " + "; ".join(hint) if hint else ""))
+
+        # Forbid: each Job created (etcd revision of its creation) after the previous one was
+        # completed (revision of the finisher's write); revisions are a total order.
+        if policy == "Forbid":
+            # Creation order: creationTimestamp (whole seconds; a Forbid run lives >= 1 s, so two
+            # runs share a second only when they overlap), then the exact creation revision.
+            order = sorted(mine, key=lambda r: (r.created or 0, r.rv_created if r.rv_created is not None else float("inf")))
+            for a, b in zip(order, order[1:]):
+                if a.complete_rv is None:
+                    v("forbid", name, f"{b.name} was created while {a.name} was never completed")
+                elif b.rv_created is not None:
+                    if b.rv_created < a.complete_rv:
+                        v("forbid", name, f"{b.name} created (rv {b.rv_created}, {hms(b.seen_at)}) while {a.name} was active "
+                          f"(completed at rv {a.complete_rv}, {hms(a.complete_at)})")
+                elif b.created is not None and a.finish_sent_at is not None and b.created + 1 < a.finish_sent_at:
+                    v("forbid", name, f"{b.name} created {hms(b.created)} before {a.name} was completed ({hms(a.finish_sent_at)})")
+
+        # liveness: inside healthy periods no ScheduledJob goes --stall seconds without a new Job
+        # (Forbid: without a new Job or an active run). Per tick this cannot be demanded: a
+        # reconcile more than one period late (a loaded machine) legitimately skips a tick and
+        # counts it missed; those ticks are reported as "skipped while healthy".
+        lo = created + 1.0
+        spans = [(max(a, lo), b) for a, b in healthy if b > lo]
+        covered = [(r.seen_at, r.complete_at if r.complete_at is not None else float("inf")) for r in mine] if policy == "Forbid" else []
+        points = sorted(r.seen_at for r in mine)
+        longest, where = 0.0, None
+        for a, b in subtract(spans, covered):
+            inner = [a] + [p for p in points if a < p < b] + [b]
+            for x, y in zip(inner, inner[1:]):
+                if y - x > longest:
+                    longest, where = y - x, (x, y)
+        if longest >= args.stall:
+            v("liveness", name, f"no new Job for {longest:.1f}s ({hms(where[0])} to {hms(where[1])}) although an operator had been "
+              f"reconciling for {args.grace_operator:g}s+ and the API up for {args.grace_api:g}s+"
+              + ("" if policy != "Forbid" else " and no run was active"))
+        skipped = 0
+        if policy != "Forbid":
+            for t in ticks_between(created, t_suspend - period, period):
+                if t not in ran and any(a <= t - 0.5 and t + period <= b for a, b in healthy):
+                    skipped += 1
+
+        # status agrees with the Jobs that exist (final state)
+        for p in status_problems(sj, jobs_by_owner.get(uid, [])):
+            v("status", name, p)
+
+        deleted = sum(1 for r in mine if r.deleted_at)
+        per_sj[name] = {"policy": policy, "period": period, "ticks": len(ticks), "jobs": len(mine), "jobs_deleted": deleted,
+                        "missedRuns": missed, "lastScheduleTime": st.get("lastScheduleTime"),
+                        "longest_healthy_gap_s": round(longest, 2), "skipped_while_healthy": skipped}
+        totals["ticks"] += len(ticks)
+        totals["jobs"] += len(mine)
+        totals["missed"] += missed
+        totals[f"jobs_{policy}"] += len(mine)
+        totals["jobs_deleted"] += deleted
+        totals["skipped_healthy"] += skipped
+        totals["healthy_gap_max"] = max(totals["healthy_gap_max"], longest)
+
+    # How long each fault stopped new runs: until every Allow ScheduledJob had a Job again.
+    allow = [n for n, s in sc.sjs.items() if s["policy"] == "Allow"]
+    for f in sc.faults:
+        t = f["t"]
+        firsts = []
+        for n in allow:
+            after = [r.seen_at for r in by_sj.get(n, []) if r.seen_at > t]
+            firsts.append(min(after) - t if after else None)
+        f["no_new_runs_s"] = None if None in firsts or not firsts else round(max(firsts), 2)
+        end = f.get("t_end", t)
+        resumed = []
+        for n in allow:
+            after = [r.seen_at for r in by_sj.get(n, []) if r.seen_at > end]
+            resumed.append(min(after) - end if after else None)
+        f["resumed_s"] = None if None in resumed or not resumed else round(max(resumed), 2)
+    stats = {
+        "schedule_lag_s": {"p50": pct(lags, 50), "p99": pct(lags, 99), "max": max(lags) if lags else None, "n": len(lags)},
+        "schedule_lag_healthy_s": {"p50": pct(lags_healthy, 50), "p99": pct(lags_healthy, 99),
+                                   "max": max(lags_healthy) if lags_healthy else None, "n": len(lags_healthy)},
+        "healthy_s": round(sum(b - a for a, b in healthy), 1),
+    }
+    return violations, per_sj, totals, notes, stats
+
+
+def sc_relists(sc):
+    return sc.recorder.relists if getattr(sc, "recorder", None) else []
+
+
+# --------------------------------------------------------------------------- the suite
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="sked-chaos.")
+        self.cp_dir = os.path.join(self.work, "cp")
+        self.started = False
+        self.paused = None
+        self.deadline = time.time() + args.max_seconds
+        self.scenarios = []
+        self.pids_file = os.path.join(self.work, "operator-pids")
+
+    def check_deadline(self):
+        if time.time() > self.deadline:
+            raise Abort(f"the run exceeded --max-seconds={self.args.max_seconds}")
+
+    def record_pid(self, pid, name):
+        with open(self.pids_file, "a") as f:
+            f.write(f"{pid} {name}\n")
+
+    def control_plane(self, verb):
+        p = subprocess.run(["bash", CONTROL_PLANE, verb, self.cp_dir], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, start_new_session=True, timeout=180)
+        if p.returncode != 0:
+            raise Abort(f"control-plane.sh {verb} failed ({p.returncode}): {p.stderr[-2000:]}")
+        return p.stdout
+
+    def component_pid(self, name):
+        with open(os.path.join(self.cp_dir, "pids")) as f:
+            for line in f:
+                pid, n = line.split()
+                if n == name:
+                    return int(pid)
+        raise Abort(f"{name} is not in {self.cp_dir}/pids")
+
+    def kubectl(self, *a, check=True):
+        p = subprocess.run(["kubectl", "--kubeconfig", self.admin_kubeconfig, *a], capture_output=True, text=True, timeout=120)
+        if check and p.returncode != 0:
+            raise Abort(f"kubectl {' '.join(a)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def setup(self):
+        log(f"work folder {self.work}")
+        self.started = True
+        self.control_plane("start")
+        self.admin_kubeconfig = os.path.join(self.cp_dir, "admin.kubeconfig")
+        self.operator_kubeconfig = os.path.join(self.cp_dir, "operator.kubeconfig")
+        self.api = Api(self.admin_kubeconfig)
+        self.kubectl("apply", "-f", CRD)
+        self.kubectl("wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev")
+        self.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": LE_NAMESPACE}}, ok=(201, 409))
+        self.kubectl("apply", "-k", RBAC)
+        log(f"control plane ready ({time.time() - T0:.1f}s): {self.api.server}")
+
+    def cleanup(self):
+        # Never leave anything running: operators by PID, then the control plane by DIR/pids.
+        # A second Ctrl-C must not cut this short.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        for sc in self.scenarios:
+            for op in sc.operators:
+                if op.alive():
+                    op.signal(signal.SIGKILL)
+                    try:
+                        op.proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        pass
+        if self.paused:
+            try:
+                os.kill(self.paused, signal.SIGCONT)
+            except OSError:
+                pass
+        if self.started:
+            try:
+                self.control_plane("stop")
+            except Exception as e:  # keep going: the folder is reported
+                log(f"stopping the control plane: {e}")
+
+    def run_scenario(self, key, rng):
+        title, body = SCENARIOS[key]
+        args = self.args
+        sc = Scenario(self, key, title)
+        self.scenarios.append(sc)
+        log(f"== scenario {key}: {title}")
+        t_begin = time.time()
+        self.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": sc.ns}}, ok=(201,))
+        finisher = None
+
+        def on_new(r):
+            finisher.add(r)
+        sc.recorder = recorder = Recorder(self.api, sc.ns, on_new)
+        finisher = Finisher(self.api, sc.ns, recorder.lock, rng, delay=tuple(args.finish_after))
+        recorder.start()
+        recorder.synced.wait(30)
+        finisher.start()
+        steps = body(sc, args, rng)
+        next(steps)  # operators up
+        sc.create_sjs()
+        t_created = time.time()
+        log(f"  {len(sc.sjs)} ScheduledJobs created; injecting faults")
+        for _ in steps:
+            pass
+        t_fault_end = time.time()
+        sc.sleep(args.settle)
+        # Quiesce: no new runs, no more finishing; then the status must settle.
+        t_suspend = time.time()
+        sc.suspend_all()
+        finisher.stop()
+        settle_start = time.time()
+        settled_after, problems = None, []
+        while time.time() - settle_start < args.converge:
+            sc.sleep(1.0)
+            jobs = self.api.must("GET", jobs_path(sc.ns) + "?labelSelector=" + urllib.parse.quote(LABEL))["items"]
+            sjs = self.api.must("GET", sjs_path(sc.ns))["items"]
+            problems = [f"{sj['metadata']['name']}: {p}" for sj in sjs for p in status_problems(sj, jobs)]
+            suspended = all((sj.get("status") or {}).get("phase") in ("Suspended", "Running") for sj in sjs)
+            if not problems and suspended:
+                settled_after = time.time() - settle_start
+                break
+        if settled_after is None:
+            sc.notes.append(f"status did not settle within {args.converge}s: {problems[:5]}")
+        # Stop the operators (a drain must exit 0), then the final state.
+        exits = []
+        for op in sc.running():
+            rc = op.terminate()
+            exits.append(rc)
+        recorder.freeze()
+        jobs_final = self.api.must("GET", jobs_path(sc.ns) + "?labelSelector=" + urllib.parse.quote(LABEL))["items"]
+        sjs_final = self.api.must("GET", sjs_path(sc.ns))["items"]
+        recs = recorder.snapshot()
+        # Forensics for the work folder (kept when something fails): every Job ever seen, the
+        # final objects, the Events (MissedSchedule and friends say what sked counted when).
+        try:
+            events = self.api.must("GET", f"/api/v1/namespaces/{sc.ns}/events")["items"]
+        except Abort:
+            events = []
+        with open(os.path.join(self.work, f"{key}-state.json"), "w") as f:
+            json.dump({"jobs_seen": [{k: getattr(r, k) for k in JobRec.__slots__} for r in recs],
+                       "scheduledJobs": sjs_final, "jobs": jobs_final, "events": events,
+                       "api_outages": sc.api_outages, "pauses": sc.pauses, "faults": sc.faults, "t_suspend": t_suspend,
+                       "suspended_at": {n: x.get("suspended_at") for n, x in sc.sjs.items()}}, f, indent=1, default=str)
+        violations, per_sj, totals, notes, stats = analyse(sc, sjs_final, jobs_final, recs, t_suspend, args, events)
+        sc.notes.extend(notes)
+        for rc in exits:
+            if rc != 0:
+                violations.append({"kind": "operator", "scheduledJob": None, "message": f"SIGTERM exit status {rc}, not 0"})
+        for u in sc.unexpected_exits:
+            violations.append({"kind": "operator", "scheduledJob": None,
+                               "message": f"operator pid {u['pid']} exited by itself with {u['exit']} at {u['at']}: {u['log_tail']}"})
+        if settled_after is None:
+            violations.append({"kind": "status", "scheduledJob": None, "message": sc.notes[-1]})
+        tolerated = [x for x in violations if x["kind"] in args.tolerate]
+        violations = [x for x in violations if x["kind"] not in args.tolerate]
+
+        # operator log summary
+        levels = collections.Counter()
+        started_runs = 0
+        warn_msgs = collections.Counter()
+        for op in sc.operators:
+            for o in op.lines():
+                levels[o.get("level")] += 1
+                if o.get("msg") == "started run":
+                    started_runs += 1
+                if o.get("level") in ("warning", "error", "critical", "raw"):
+                    warn_msgs[o.get("msg", "")[:80]] += 1
+        result = {
+            "scenario": key, "title": title, "namespace": sc.ns, "seed": args.seed,
+            "duration_s": round(time.time() - t_begin, 1), "fault_period_s": round(t_fault_end - t_created, 1),
+            "faults": [{**f, "t": hms(f["t"]), "t_end": hms(f.get("t_end"))} for f in sc.faults],
+            "fault_count": len(sc.faults), "api_outage_s": round(sum(b - a for a, b in sc.api_outages), 1),
+            "operators_started": len(sc.operators), "operator_unexpected_exits": sc.unexpected_exits,
+            "scheduledJobs": len(sc.sjs), "ticks": totals["ticks"], "jobs": totals["jobs"],
+            "jobs_by_policy": {p: totals[f"jobs_{p}"] for p in POLICIES}, "jobs_deleted": totals["jobs_deleted"],
+            "missedRuns": totals["missed"], "skipped_while_healthy": totals["skipped_healthy"],
+            "longest_healthy_gap_s": round(totals["healthy_gap_max"], 2), **stats,
+            "finisher": {"completed": finisher.finished, "gone": finisher.gone, "errors": finisher.errors},
+            "watcher": {"relists": [(hms(t), r) for t, r in recorder.relists], "reconnects": recorder.reconnects},
+            "status_settled_after_s": None if settled_after is None else round(settled_after, 1),
+            "operator_log": {"started_run_lines": started_runs, "levels": dict(levels), "warnings": dict(warn_msgs.most_common(8))},
+            "violations": violations, "tolerated": tolerated, "notes": sc.notes, "per_scheduledjob": per_sj,
+            "operator_logs": [op.log_path for op in sc.operators],
+        }
+        self.print_report(result)
+        return result
+
+    @staticmethod
+    def print_report(r):
+        ok = not r["violations"]
+        out = [f"-- {r['scenario']}: {r['title']} -- {'PASS' if ok else 'FAIL'} ({r['duration_s']}s)"]
+        kinds = collections.Counter(f["kind"] for f in r["faults"])
+        out.append(f"   faults      {r['fault_count']} in {r['fault_period_s']}s: "
+                   + ", ".join(f"{n} x {k}" for k, n in kinds.items())
+                   + (f"; API unavailable {r['api_outage_s']}s in total" if r["api_outage_s"] else ""))
+        takeovers = [f["takeover_s"] for f in r["faults"] if "takeover_s" in f]
+        if takeovers:
+            out.append(f"   takeover    standby reconciling {min(takeovers):.1f}-{max(takeovers):.1f}s after the leader was killed")
+        outs = [f"{f['kind']} {f['outage_s']}s" for f in r["faults"] if "outage_s" in f]
+        if outs:
+            out.append("   outages     " + ", ".join(outs))
+        gaps = [f["no_new_runs_s"] for f in r["faults"] if f.get("no_new_runs_s") is not None]
+        if gaps:
+            out.append(f"   recovery    every Allow ScheduledJob had a new Job {pct(gaps, 50):.1f}s (median), "
+                       f"{max(gaps):.1f}s (max) after a fault began")
+        res = [f["resumed_s"] for f in r["faults"] if f.get("resumed_s") is not None]
+        if res:
+            out.append(f"   resumed     ... and {pct(res, 50):.1f}s (median), {max(res):.1f}s (max) after the fault was over "
+                       f"(replacement started / standby present / API ready)")
+        out.append(f"   operators   {r['operators_started']} started, {len(r['operator_unexpected_exits'])} exited by themselves; "
+                   f"{r['operator_log']['started_run_lines']} 'started run' log lines")
+        jp = r["jobs_by_policy"]
+        out.append(f"   runs        {r['scheduledJobs']} ScheduledJobs, {r['ticks']} ticks; {r['jobs']} Jobs "
+                   f"(Allow {jp['Allow']}, Forbid {jp['Forbid']}, Replace {jp['Replace']}; {r['jobs_deleted']} since deleted), "
+                   f"missedRuns {r['missedRuns']}")
+        lag, lh = r["schedule_lag_s"], r["schedule_lag_healthy_s"]
+        if lag["n"]:
+            out.append(f"   lag         Job created after its tick: p50 {lag['p50']:.2f}s, p99 {lag['p99']:.2f}s, max {lag['max']:.1f}s"
+                       + (f"; in healthy periods p99 {lh['p99']:.2f}s, max {lh['max']:.2f}s" if lh["n"] else ""))
+        out.append(f"   liveness    {r['healthy_s']}s healthy: longest time without a new Job {r['longest_healthy_gap_s']}s; "
+                   f"{r['skipped_while_healthy']} Allow/Replace ticks skipped (reconcile later than one period, counted missed)")
+        out.append(f"   status      settled {r['status_settled_after_s']}s after suspending; finisher completed "
+                   f"{r['finisher']['completed']} Jobs; watcher relisted {len(r['watcher']['relists'])}x")
+        if r["operator_log"]["warnings"]:
+            out.append("   op warnings " + "; ".join(f"{n} x {m}" for m, n in r["operator_log"]["warnings"].items()))
+        if r["notes"]:
+            out.append(f"   notes       {len(r['notes'])} (not violations):")
+            for n in r["notes"][:6]:
+                out.append(f"     {n}")
+        if r["tolerated"]:
+            out.append(f"   tolerated   {len(r['tolerated'])} (--tolerate):")
+            for x in r["tolerated"][:10]:
+                out.append(f"     [{x['kind']}] {x['scheduledJob'] or ''}: {x['message']}")
+        out.append(f"   violations  {len(r['violations'])}")
+        for v in r["violations"][:40]:
+            out.append(f"     [{v['kind']}] {v['scheduledJob'] or ''}: {v['message']}")
+        if len(r["violations"]) > 40:
+            out.append(f"     ... {len(r['violations']) - 40} more in the JSON result")
+        print("\n".join(out), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 4-5 minutes")
+    mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 8-9 minutes; not for CI)")
+    ap.add_argument("--scenarios", default="kill,leader,apiserver", help="comma-separated subset of: " + ", ".join(SCENARIOS))
+    ap.add_argument("--sked", default=os.environ.get("SKED_BIN", os.path.join(REPO, ".build", "debug", "sked")), help="the sked binary (env SKED_BIN)")
+    ap.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
+    ap.add_argument("--sjs", type=int, default=24, help="ScheduledJobs per scenario (split across Allow/Forbid/Replace; default 24)")
+    ap.add_argument("--deadline", type=int, default=10, help="startingDeadlineSeconds (default 10)")
+    ap.add_argument("--history", type=int, default=5, help="successful/failedRunsHistoryLimit (default 5)")
+    ap.add_argument("--kills", type=int, help="operator SIGKILLs in 'kill' (quick 12, full 30)")
+    ap.add_argument("--leader-kills", type=int, help="leader SIGKILLs in 'leader' (quick 8, full 20)")
+    ap.add_argument("--api-rounds", type=int, help="rounds of apiserver restart / pause / etcd restart (quick 1, full 2)")
+    ap.add_argument("--pause", type=float, default=20, help="seconds kube-apiserver stays SIGSTOPped (default 20)")
+    ap.add_argument("--apiserver-leader-elect", action="store_true",
+                    help="run the apiserver scenario's operator with leader election (4s/3s/1s) instead of without")
+    ap.add_argument("--healthy", type=float, help="healthy seconds between API faults (quick 12, full 20)")
+    ap.add_argument("--warmup", type=float, default=3, help="seconds before the first fault")
+    ap.add_argument("--settle", type=float, default=5, help="healthy seconds after the last fault before quiescing")
+    ap.add_argument("--converge", type=float, default=30, help="how long the status may take to settle after quiescing")
+    ap.add_argument("--stall", type=float, default=None, help="longest time a ScheduledJob may go without a new Job while healthy (default: --deadline)")
+    ap.add_argument("--tolerate", default="deadline-held",
+                    help="comma-separated violation kinds to report without failing (default deadline-held; '' for none)")
+    ap.add_argument("--grace-operator", type=float, default=1.0, help="seconds after an operator is ready before its ticks must all run")
+    ap.add_argument("--grace-api", type=float, default=None, help="seconds after an API outage before ticks must all run (default: --deadline)")
+    ap.add_argument("--max-seconds", type=float, default=None, help="abort (failure) after this long in total (default 600, --full 1500)")
+    ap.add_argument("--json", default=None, help="where to write the JSON result (default .build/chaos/chaos-<time>.json)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, etcd data) even when everything passes")
+    args = ap.parse_args()
+    full = args.full
+    args.kills = args.kills if args.kills is not None else (30 if full else 12)
+    args.leader_kills = args.leader_kills if args.leader_kills is not None else (20 if full else 8)
+    args.api_rounds = args.api_rounds if args.api_rounds is not None else (2 if full else 1)
+    args.healthy = args.healthy if args.healthy is not None else (20 if full else 12)
+    args.grace_api = args.grace_api if args.grace_api is not None else float(args.deadline)
+    args.stall = args.stall if args.stall is not None else float(args.deadline)
+    args.max_seconds = args.max_seconds if args.max_seconds is not None else (1500 if full else 600)
+    args.kill_uptime = (1.0, 6.0)
+    args.leader_uptime = (1.0, 4.0)
+    args.finish_after = (1.0, 3.0)
+    args.seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    args.tolerate = {k.strip() for k in args.tolerate.split(",") if k.strip()}
+    keys = [k.strip() for k in args.scenarios.split(",") if k.strip()]
+    for k in keys:
+        if k not in SCENARIOS:
+            ap.error(f"unknown scenario {k!r} (known: {', '.join(SCENARIOS)})")
+    if not os.access(args.sked, os.X_OK):
+        print(f"chaos: {args.sked} is missing: build it first (swift build --product sked) or set SKED_BIN", file=sys.stderr)
+        return 2
+    if shutil.which("kubectl") is None:
+        print("chaos: kubectl is not on PATH", file=sys.stderr)
+        return 2
+    json_path = args.json or os.path.join(REPO, ".build", "chaos", time.strftime("chaos-%Y%m%dT%H%M%SZ.json", time.gmtime()))
+
+    def on_signal(signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+
+    rng = random.Random(args.seed)
+    suite = Suite(args)
+    log(f"sked chaos suite: scenarios {', '.join(keys)}, seed {args.seed}, {'full' if full else 'quick'}; {args.sked}")
+    results, error, rc = [], None, 0
+    try:
+        suite.setup()
+        for k in keys:
+            results.append(suite.run_scenario(k, rng))
+    except (KeyboardInterrupt, Interrupted) as e:
+        error = f"interrupted ({e})" if str(e) else "interrupted (SIGINT)"
+        rc = 130
+    except Abort as e:
+        error = str(e)
+        rc = 2
+    except Exception:
+        error = traceback.format_exc()
+        rc = 2
+    finally:
+        suite.cleanup()
+    total = time.time() - T0
+    violations = sum(len(r["violations"]) for r in results)
+    if rc == 0 and violations:
+        rc = 1
+    summary = {
+        "suite": "sked fault injection (scripts/chaos/run.py)", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mode": "full" if full else "quick", "seed": args.seed, "sked": args.sked, "host": socket.gethostname(),
+        "cpus": os.cpu_count(), "duration_s": round(total, 1), "error": error, "violations": violations,
+        "scenarios": results, "work_folder": suite.work,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    with open(json_path, "w") as f:
+        json.dump(summary, f, indent=2, default=str)
+    print(f"== {len(results)} scenario(s), {sum(r['fault_count'] for r in results)} faults, "
+          f"{sum(r['jobs'] for r in results)} Jobs, {sum(r['ticks'] for r in results)} ticks checked, "
+          f"{violations} violation(s) in {total:.0f}s (seed {args.seed}); result {json_path}", flush=True)
+    if error:
+        print(f"chaos: ERROR: {error}", file=sys.stderr)
+    if rc == 0 and not args.keep:
+        shutil.rmtree(suite.work, ignore_errors=True)
+    else:
+        print(f"chaos: logs and data kept in {suite.work}", file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
