@@ -14,10 +14,12 @@ assets:
 	bash scripts/flink-assets.sh >/dev/null
 
 ## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every
-## test. The end-to-end suite starts its own second control plane with a real node.
+## test (the end-to-end suite starts its own second control plane with a real node), then the
+## bounded fault-injection suite (about 4 minutes) against the same build.
 test: assets node-assets
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
+	python3 scripts/chaos/run.py --sked .build/debug/sked
 
 ## The real node's assets (scripts/node.sh): kubelet + kube-scheduler from the same source tree,
 ## busybox and pause images built from busybox-static.
@@ -34,7 +36,7 @@ demo: assets $(if $(filter 1,$(DEMO_APISERVER_ONLY)),,node-assets)
 ## Fault-injection suite (scripts/chaos/run.py): SIGKILLs the operator, kills the leader of two,
 ## restarts/pauses kube-apiserver and restarts etcd while 24 ScheduledJobs fire every 1-2 s, then
 ## checks the invariants (no duplicate run, every tick a Job or counted missed, Forbid never
-## overlaps, status matches the Jobs). Bounded (about 5 minutes, at most 10). Not part of `make test`.
+## overlaps, status matches the Jobs). Bounded (about 4 minutes, at most 10); `make test` runs it too.
 ## SKED_BIN=path skips the build; CHAOS_ARGS="--full" or "--scenarios kill --seed 7" and so on.
 chaos:
 	bash scripts/test-assets.sh >/dev/null
