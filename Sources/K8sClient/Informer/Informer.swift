@@ -42,7 +42,6 @@ public final class Informer<R: KubernetesResource>: Sendable {
                 let fresh = objects.map(transform)
                 let old = Dictionary(store.list().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
                 let gone = store.replace(with: fresh, keepingNewerThan: listVersion)
-                synced.withLock { $0 = true }
                 for o in gone { await handler(.deleted(o)) }
                 for o in fresh {
                     if let prev = old[o.key] {
@@ -51,6 +50,10 @@ public final class Informer<R: KubernetesResource>: Sendable {
                         await handler(.added(o))
                     }
                 }
+                // Synced once the list's notifications are delivered too: a controller that
+                // starts earlier would get each owner queued again by the rest of them (every
+                // ScheduledJob reconciled twice at start-up, measured with 20,000 Jobs).
+                synced.withLock { $0 = true }
             case .applied(let raw):
                 let o = transform(raw)
                 if let prev = store.upsert(o) { await handler(.updated(old: prev, new: o)) } else { await handler(.added(o)) }

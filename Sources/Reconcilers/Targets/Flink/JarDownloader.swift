@@ -109,7 +109,9 @@ public struct JarDownloader: Sendable {
     }
 }
 
-struct DeadlineExceeded: Error {}
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var description: String { "gave up: the time limit passed first" }
+}
 
 /// Runs `body`, cancelling it when `limit` passes first.
 func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -93,7 +93,15 @@ public struct JobTarget: RunTarget {
     public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
         let job = Self.makeJob(request, for: sj, spec: spec)
         do {
-            let created = try await api(sj).create(job, timeout: Self.createTimeout(request, spec, now: Date()))
+            let timeout = Self.createTimeout(request, spec, now: Date())
+            // The bound holds for all attempts together, not only for each one.
+            let api = api(sj)
+            let created: Job
+            if let timeout {
+                created = try await withDeadline(timeout) { try await api.create(job, timeout: timeout) }
+            } else {
+                created = try await api.create(job)
+            }
             store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
             return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
         } catch let e as KubernetesError where e.isAlreadyExists {
