@@ -69,24 +69,24 @@ public struct KubernetesClient: Sendable {
     /// of a 2xx answer; anything else becomes a `KubernetesError`.
     public func request(
         _ method: String, path: String, query: [(String, String)] = [], body: Data? = nil,
-        contentType: String? = nil, timeout: Duration? = nil
+        contentType: String? = nil, timeout: Duration? = nil, accept: String? = nil
     ) async throws -> Data {
         // A client span per API call (a no-op unless a tracer is bootstrapped).
         try await withSpan("kube \(method)", ofKind: .client) { span in
             span.attributes["http.request.method"] = method
             span.attributes["url.path"] = path
-            return try await requestWithRetries(method, path: path, query: query, body: body, contentType: contentType, timeout: timeout)
+            return try await requestWithRetries(method, path: path, query: query, body: body, contentType: contentType, timeout: timeout, accept: accept)
         }
     }
 
     private func requestWithRetries(
-        _ method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, timeout: Duration?
+        _ method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, timeout: Duration?, accept: String?
     ) async throws -> Data {
         var attempt = 0
         while true {
             attempt += 1
             try await limiter.acquire()
-            let request = try prepare(method: method, path: path, query: query, body: body, contentType: contentType)
+            let request = try prepare(method: method, path: path, query: query, body: body, contentType: contentType, accept: accept ?? "application/json")
             let error: KubernetesError
             do {
                 let response = try await transport.send(request, timeout: timeout ?? configuration.requestTimeout)
@@ -107,9 +107,9 @@ public struct KubernetesClient: Sendable {
     }
 
     /// Starts a streaming request (a watch). Non-2xx answers are read whole and thrown.
-    public func stream(path: String, query: [(String, String)], timeout: Duration) async throws -> ByteChunks {
+    public func stream(path: String, query: [(String, String)], timeout: Duration, accept: String? = nil) async throws -> ByteChunks {
         try await limiter.acquire()
-        let request = try prepare(method: "GET", path: path, query: query, body: nil, contentType: nil)
+        let request = try prepare(method: "GET", path: path, query: query, body: nil, contentType: nil, accept: accept ?? "application/json")
         let response: TransportStreamResponse
         do {
             response = try await transport.stream(request, timeout: timeout)

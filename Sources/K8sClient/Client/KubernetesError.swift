@@ -70,7 +70,9 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible, Equatab
 
     /// Builds the error for a non-2xx answer, using the `Status` body when the server sent one.
     public static func fromResponse(statusCode: Int, body: Data, retryAfter: Double? = nil) -> KubernetesError {
-        if let status = try? JSONDecoder().decode(Status.self, from: body), status.kind == "Status" {
+        let status = KubernetesProtobuf.isProtobuf(body)
+            ? try? KubernetesProtobuf.decodeStatus(from: body) : try? JSONDecoder().decode(Status.self, from: body)
+        if let status, status.kind == "Status" {
             let reason = status.reason.map(Reason.init(rawValue:)) ?? defaultReason(for: statusCode)
             return KubernetesError(
                 statusCode: statusCode, reason: reason,

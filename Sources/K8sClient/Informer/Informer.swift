@@ -11,15 +11,15 @@ public enum InformerNotification<R: KubernetesResource>: Sendable {
 /// SharedInformer, kube-rs' reflector). `run` drives it until the task is cancelled.
 public final class Informer<R: KubernetesResource>: Sendable {
     public let store: Store<R>
+    /// Its transform keeps only what readers need (drop pod templates, managedFields …),
+    /// applied as objects arrive, before the store or a handler sees them.
     public let watcher: Watcher<R>
-    /// Applied before caching, to keep only what readers need (drop pod templates, managedFields …).
-    private let transform: @Sendable (R) -> R
     private let synced = Mutex(false)
 
     public init(watcher: Watcher<R>, indexedLabels: [String] = [], transform: @escaping @Sendable (R) -> R = { $0 }) {
-        self.watcher = watcher
+        let first = watcher.transform
+        self.watcher = Watcher(api: watcher.api, configuration: watcher.configuration, transform: { transform(first($0)) })
         self.store = Store(indexedLabels: indexedLabels)
-        self.transform = transform
     }
 
     public convenience init(api: API<R>, configuration: WatcherConfiguration = WatcherConfiguration(), indexedLabels: [String] = [], transform: @escaping @Sendable (R) -> R = { $0 }) {
@@ -38,8 +38,7 @@ public final class Informer<R: KubernetesResource>: Sendable {
     public func run(_ handler: @Sendable (InformerNotification<R>) async -> Void = { _ in }) async throws {
         for try await event in watcher {
             switch event {
-            case .restarted(let objects, let listVersion):
-                let fresh = objects.map(transform)
+            case .restarted(let fresh, let listVersion):
                 let old = Dictionary(store.list().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
                 let gone = store.replace(with: fresh, keepingNewerThan: listVersion)
                 for o in gone { await handler(.deleted(o)) }
@@ -54,11 +53,9 @@ public final class Informer<R: KubernetesResource>: Sendable {
                 // starts earlier would get each owner queued again by the rest of them (every
                 // ScheduledJob reconciled twice at start-up, measured with 20,000 Jobs).
                 synced.withLock { $0 = true }
-            case .applied(let raw):
-                let o = transform(raw)
+            case .applied(let o):
                 if let prev = store.upsert(o) { await handler(.updated(old: prev, new: o)) } else { await handler(.added(o)) }
-            case .deleted(let raw):
-                let o = transform(raw)
+            case .deleted(let o):
                 let prev = store.remove(o.key)
                 await handler(.deleted(prev ?? o))
             }

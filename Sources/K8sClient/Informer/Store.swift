@@ -3,8 +3,15 @@ import Synchronization
 /// The informer's in-memory cache: objects keyed by namespace/name, with lookups by
 /// label value for the labels named at construction. Safe to read from any task.
 public final class Store<R: KubernetesResource>: Sendable {
+    /// Objects are boxed: a dictionary slot then takes a pointer, not the whole struct (a
+    /// ScheduledJob is ~700 bytes inline, and a hash table keeps up to twice its count in slots).
+    private final class Entry: Sendable {
+        let object: R
+        init(_ object: R) { self.object = object }
+    }
+
     private struct Contents {
-        var objects: [ObjectKey: R] = [:]
+        var objects: [ObjectKey: Entry] = [:]
         /// label key → "namespace\u{0}value" → keys
         var index: [String: [String: Set<ObjectKey>]] = [:]
     }
@@ -17,15 +24,15 @@ public final class Store<R: KubernetesResource>: Sendable {
 
     private static func indexKey(_ namespace: String?, _ value: String) -> String { "\(namespace ?? "")\u{0}\(value)" }
 
-    public func get(_ key: ObjectKey) -> R? { contents.withLock { $0.objects[key] } }
+    public func get(_ key: ObjectKey) -> R? { contents.withLock { $0.objects[key]?.object } }
     public func get(namespace: String?, name: String) -> R? { get(ObjectKey(namespace: namespace, name: name)) }
 
     public var count: Int { contents.withLock { $0.objects.count } }
 
     public func list(namespace: String? = nil) -> [R] {
         contents.withLock { c in
-            guard let namespace else { return Array(c.objects.values) }
-            return c.objects.values.filter { $0.metadata.namespace == namespace }
+            guard let namespace else { return c.objects.values.map(\.object) }
+            return c.objects.values.compactMap { $0.object.metadata.namespace == namespace ? $0.object : nil }
         }
     }
 
@@ -36,7 +43,7 @@ public final class Store<R: KubernetesResource>: Sendable {
         precondition(indexedLabels.contains(label), "label \(label) is not indexed")
         return contents.withLock { c in
             guard let keys = c.index[label]?[Self.indexKey(namespace, value)] else { return [] }
-            return keys.compactMap { c.objects[$0] }
+            return keys.compactMap { c.objects[$0]?.object }
         }
     }
 
@@ -45,7 +52,7 @@ public final class Store<R: KubernetesResource>: Sendable {
     public func upsert(_ object: R) -> R? {
         contents.withLock { c in
             let key = object.key
-            let old = c.objects.updateValue(object, forKey: key)
+            let old = c.objects.updateValue(Entry(object), forKey: key)?.object
             if let old { Self.unindex(&c, old, indexedLabels) }
             Self.reindex(&c, object, indexedLabels)
             return old
@@ -55,7 +62,7 @@ public final class Store<R: KubernetesResource>: Sendable {
     @discardableResult
     public func remove(_ key: ObjectKey) -> R? {
         contents.withLock { c in
-            guard let old = c.objects.removeValue(forKey: key) else { return nil }
+            guard let old = c.objects.removeValue(forKey: key)?.object else { return nil }
             Self.unindex(&c, old, indexedLabels)
             return old
         }
@@ -72,21 +79,23 @@ public final class Store<R: KubernetesResource>: Sendable {
     public func replace(with objects: [R], keepingNewerThan listVersion: String? = nil) -> [R] {
         var fresh = Contents()
         for o in objects {
-            fresh.objects[o.key] = o
+            fresh.objects[o.key] = Entry(o)
             Self.reindex(&fresh, o, indexedLabels)
         }
         let snapshot = listVersion.flatMap { UInt64($0) }
         return contents.withLock { c in
             if let snapshot {
-                for (key, cached) in c.objects {
+                for (key, entry) in c.objects {
+                    let cached = entry.object
                     guard let version = cached.metadata.resourceVersion.flatMap({ UInt64($0) }), version > snapshot else { continue }
-                    if let listed = fresh.objects[key], let listedVersion = listed.metadata.resourceVersion.flatMap({ UInt64($0) }), listedVersion >= version { continue }
-                    if let listed = fresh.objects[key] { Self.unindex(&fresh, listed, indexedLabels) }
-                    fresh.objects[key] = cached
+                    let listed = fresh.objects[key]?.object
+                    if let listedVersion = listed?.metadata.resourceVersion.flatMap({ UInt64($0) }), listedVersion >= version { continue }
+                    if let listed { Self.unindex(&fresh, listed, indexedLabels) }
+                    fresh.objects[key] = entry
                     Self.reindex(&fresh, cached, indexedLabels)
                 }
             }
-            let gone = c.objects.filter { fresh.objects[$0.key] == nil }.map(\.value)
+            let gone = c.objects.filter { fresh.objects[$0.key] == nil }.map(\.value.object)
             c = fresh
             return gone
         }

@@ -66,3 +66,66 @@ public struct JobCondition: Codable, Sendable, Hashable {
         self.lastTransitionTime = lastTransitionTime
     }
 }
+
+extension Job: ProtobufDecodable {
+    /// `metadata = 1, spec = 2, status = 3`. The spec is passed over: protobuf is only asked
+    /// for by views that omit it (`API.preferringProtobuf()` implies `omittingSpec()`).
+    init(protobuf r: inout ProtobufReader) throws {
+        self.init(metadata: ObjectMeta())
+        try r.forEachField { number, wire, f in
+            switch (number, wire) {
+            case (1, .lengthDelimited): var m = try f.message(); metadata = try ObjectMeta(protobuf: &m)
+            case (3, .lengthDelimited): var m = try f.message(); status = try JobStatus(protobuf: &m)
+            default: return false
+            }
+            return true
+        }
+    }
+}
+
+extension JobStatus {
+    /// `conditions = 1, startTime = 2, completionTime = 3, active = 4, succeeded = 5, failed = 6`;
+    /// zero counts are left out, as in JSON.
+    init(protobuf r: inout ProtobufReader) throws {
+        self.init()
+        var conditions: [JobCondition] = []
+        try r.forEachField { number, wire, f in
+            switch (number, wire) {
+            case (1, .lengthDelimited): var m = try f.message(); conditions.append(try JobCondition(protobuf: &m))
+            case (2, .lengthDelimited): startTime = try KubernetesProtobuf.time(&f)
+            case (3, .lengthDelimited): completionTime = try KubernetesProtobuf.time(&f)
+            case (4, .varint): active = try Self.count(&f)
+            case (5, .varint): succeeded = try Self.count(&f)
+            case (6, .varint): failed = try Self.count(&f)
+            default: return false
+            }
+            return true
+        }
+        if !conditions.isEmpty { self.conditions = conditions }
+    }
+
+    private static func count(_ f: inout ProtobufReader) throws -> Int? {
+        let n = Int(truncatingIfNeeded: try f.int64())
+        return n == 0 ? nil : n
+    }
+}
+
+extension JobCondition {
+    /// `type = 1, status = 2, lastProbeTime = 3, lastTransitionTime = 4, reason = 5, message = 6`.
+    init(protobuf r: inout ProtobufReader) throws {
+        self.init(type: "", status: "")
+        try r.forEachField { number, wire, f in
+            guard wire == .lengthDelimited else { return false }
+            switch number {
+            case 1: type = try f.string()
+            case 2: status = try f.string()
+            case 3: lastProbeTime = try KubernetesProtobuf.time(&f)
+            case 4: lastTransitionTime = try KubernetesProtobuf.time(&f)
+            case 5: reason = try f.optionalString()
+            case 6: message = try f.optionalString()
+            default: return false
+            }
+            return true
+        }
+    }
+}

@@ -10,7 +10,10 @@ public struct RawJSON: Sendable, Hashable, Codable, ExpressibleByDictionaryLiter
     public init(_ value: JSONValue) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        bytes = (try? encoder.encode(value)) ?? Data("null".utf8)
+        let encoded = (try? encoder.encode(value)) ?? Data("null".utf8)
+        // A copy of exactly that size: the encoder's buffer has up to twice the capacity, and
+        // this value lives in the cache for as long as its ScheduledJob does.
+        bytes = encoded.withUnsafeBytes { Data($0) }
     }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {

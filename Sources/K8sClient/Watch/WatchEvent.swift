@@ -54,7 +54,10 @@ extension Status {
     }
 }
 
-/// The events of one watch request, decoded as the bytes arrive.
+/// The events of one watch request, decoded as the bytes arrive: newline-delimited JSON, or
+/// length-prefixed protobuf frames when a protobuf watch was asked for and the server has it
+/// (told apart by the first byte: a JSON stream starts with `{`, a frame with its length's
+/// high byte, which is 0 for any frame under 16 MiB).
 public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<R>
     let body: ByteChunks
@@ -65,9 +68,15 @@ public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
         self.omitSpec = omitSpec
     }
 
+    enum Framing {
+        case undecided
+        case lines(WatchLineDecoder)
+        case frames(WatchFrameDecoder, any ProtobufDecodable.Type)
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: ByteChunks.AsyncIterator
-        var decoder = WatchLineDecoder()
+        var framing = Framing.undecided
         var pending: [Data] = []
         var finished = false
         let omitSpec: Bool
@@ -76,13 +85,55 @@ public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
             while pending.isEmpty {
                 if finished { return nil }
                 if let chunk = try await chunks.next() {
-                    pending = try decoder.feed(chunk)
+                    pending = try feed(chunk)
                 } else {
                     finished = true
-                    if let last = decoder.finish() { pending = [last] }
+                    switch framing {
+                    case .undecided: break
+                    case .lines(var lines): if let last = lines.finish() { pending = [last] }
+                    case .frames(let frames, _): try frames.finish()
+                    }
                 }
             }
-            return try WatchEvent<R>.decode(pending.removeFirst(), omitSpec: omitSpec)
+            let item = pending.removeFirst()
+            if case .frames(_, let type) = framing { return try Self.decodeFrame(type, item) }
+            return try WatchEvent<R>.decode(item, omitSpec: omitSpec)
+        }
+
+        private mutating func feed(_ chunk: Data) throws -> [Data] {
+            if case .undecided = framing {
+                guard let first = chunk.first else { return [] }
+                if first != UInt8(ascii: "{"), let type = R.self as? any ProtobufDecodable.Type {
+                    framing = .frames(WatchFrameDecoder(), type)
+                } else {
+                    framing = .lines(WatchLineDecoder())
+                }
+            }
+            switch framing {
+            case .undecided: return []
+            case .lines(var lines):
+                defer { framing = .lines(lines) }
+                return try lines.feed(chunk)
+            case .frames(var frames, let type):
+                defer { framing = .frames(frames, type) }
+                return try frames.feed(chunk)
+            }
+        }
+
+        private static func decodeFrame<P: ProtobufDecodable>(_ type: P.Type, _ frame: Data) throws -> WatchEvent<R> {
+            do {
+                switch try KubernetesProtobuf.decodeWatchEvent(type, frame: frame) {
+                case .added(let o): return .added(o as! R)
+                case .modified(let o): return .modified(o as! R)
+                case .deleted(let o): return .deleted(o as! R)
+                case .bookmark(let rv): return .bookmark(resourceVersion: rv)
+                case .error(let status): return .error(status)
+                }
+            } catch let e as KubernetesError {
+                throw e
+            } catch {
+                throw KubernetesError(statusCode: nil, reason: .decoding, message: "cannot decode protobuf watch event: \(error)")
+            }
         }
     }
 

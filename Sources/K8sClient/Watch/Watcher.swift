@@ -36,13 +36,17 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
     public typealias Element = WatcherEvent<R>
     public let api: API<R>
     public let configuration: WatcherConfiguration
+    /// Applied to every object as it arrives (each list page, each event), so that what is
+    /// dropped never accumulates: a 20,000-object list is held transformed, not in full.
+    public let transform: @Sendable (R) -> R
 
-    public init(api: API<R>, configuration: WatcherConfiguration = WatcherConfiguration()) {
+    public init(api: API<R>, configuration: WatcherConfiguration = WatcherConfiguration(), transform: @escaping @Sendable (R) -> R = { $0 }) {
         self.api = api
         self.configuration = configuration
+        self.transform = transform
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(api: api, configuration: configuration) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(api: api, configuration: configuration, transform: transform) }
 
     enum State {
         case empty
@@ -54,12 +58,14 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let api: API<R>
         let configuration: WatcherConfiguration
+        let transform: @Sendable (R) -> R
         var state: State = .empty
         var failures = 0
 
-        init(api: API<R>, configuration: WatcherConfiguration) {
+        init(api: API<R>, configuration: WatcherConfiguration, transform: @escaping @Sendable (R) -> R) {
             self.api = api
             self.configuration = configuration
+            self.transform = transform
         }
 
         public mutating func next() async throws -> WatcherEvent<R>? {
@@ -99,6 +105,8 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             case .empty:
                 return try await listPage(token: nil, items: [])
             case .listing(let token, let items):
+                // The state lets go of the pages so far: appending to them then copies nothing.
+                state = .empty
                 return try await listPage(token: token, items: items)
             case .listed(let rv):
                 let options = WatchOptions(
@@ -122,11 +130,11 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
                 case .added(let obj), .modified(let obj):
                     failures = 0
                     state = .watching(resourceVersion: obj.metadata.resourceVersion ?? rv, events: events, openedAt: openedAt)
-                    return .applied(obj)
+                    return .applied(transform(obj))
                 case .deleted(let obj):
                     failures = 0
                     state = .watching(resourceVersion: obj.metadata.resourceVersion ?? rv, events: events, openedAt: openedAt)
-                    return .deleted(obj)
+                    return .deleted(transform(obj))
                 case .bookmark(let newRV):
                     failures = 0
                     state = .watching(resourceVersion: newRV.isEmpty ? rv : newRV, events: events, openedAt: openedAt)
@@ -138,7 +146,7 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             }
         }
 
-        mutating func listPage(token: String?, items: [R]) async throws -> WatcherEvent<R>? {
+        mutating func listPage(token: String?, items: consuming [R]) async throws -> WatcherEvent<R>? {
             let options = ListOptions(
                 labelSelector: configuration.labelSelector, fieldSelector: configuration.fieldSelector,
                 limit: configuration.pageSize, continueToken: token)
@@ -150,7 +158,8 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
                 state = .empty
                 return nil
             }
-            let all = items + page.items
+            var all = consume items
+            all.append(contentsOf: page.items.lazy.map(transform))
             if let next = page.metadata.continue, !next.isEmpty {
                 state = .listing(continueToken: next, items: all)
                 return nil

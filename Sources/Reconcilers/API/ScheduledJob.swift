@@ -25,6 +25,20 @@ public struct ScheduledJob: KubernetesResource, Hashable {
     /// Held while a Flink job of this ScheduledJob may still be running, so deleting the
     /// ScheduledJob stops the job first.
     public static let flinkCleanupFinalizer = "sked.dev/flink-cleanup"
+
+    /// What the informer keeps: everything but `kubectl apply`'s copy of the whole object in
+    /// an annotation (as big as the object itself, and nothing reads it). Status writes go to
+    /// the status subresource and finalizer patches name only finalizers, so the cached copy
+    /// never writes the annotation back without it.
+    public static func cacheTransform(_ sj: ScheduledJob) -> ScheduledJob {
+        guard sj.metadata.annotations?[lastAppliedAnnotation] != nil else { return sj }
+        var copy = sj
+        copy.metadata.annotations?[lastAppliedAnnotation] = nil
+        if copy.metadata.annotations?.isEmpty == true { copy.metadata.annotations = nil }
+        return copy
+    }
+
+    static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 }
 
 public struct ScheduledJobSpec: Codable, Sendable, Hashable {

@@ -53,11 +53,11 @@ public final class ScheduledJobController: Sendable {
             let namespace: String? = ns.isEmpty ? nil : ns
             var sjWatch = WatcherConfiguration()
             sjWatch.logger = logger
-            let sjInformer = Informer(api: client.api(ScheduledJob.self, namespace: namespace), configuration: sjWatch)
+            let sjInformer = Informer(api: client.api(ScheduledJob.self, namespace: namespace), configuration: sjWatch, transform: ScheduledJob.cacheTransform)
             var jobWatch = WatcherConfiguration(labelSelector: JobTarget.Label.scheduledJob)
             jobWatch.logger = logger
             let jobInformer = Informer(
-                api: client.api(Job.self, namespace: namespace).omittingSpec(), configuration: jobWatch,
+                api: client.api(Job.self, namespace: namespace).preferringProtobuf(), configuration: jobWatch,
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
             let targets = RunTargets(
                 job: JobTarget(client: client, store: jobInformer.store),
@@ -165,7 +165,7 @@ struct CachedStatusWriter: StatusWriter {
            let rvNew = written.metadata.resourceVersion.flatMap(Int.init), rvNew < rvOld {
             return written
         }
-        store.upsert(written)
+        store.upsert(ScheduledJob.cacheTransform(written))
         return written
     }
 
@@ -180,7 +180,7 @@ struct CachedStatusWriter: StatusWriter {
             if written.metadata.deletionTimestamp != nil && (written.metadata.finalizers ?? []).isEmpty {
                 _ = store.remove(written.key)
             } else {
-                store.upsert(written)
+                store.upsert(ScheduledJob.cacheTransform(written))
             }
             return written
         } catch let e as KubernetesError where e.isNotFound {

@@ -129,6 +129,33 @@ import Testing
         #expect(runs.first?.trigger == .manual)
         #expect(runs.first?.attempt == 2)
     }
+
+    @Test func theJobCacheKeepsWhatThePlannerReadsAndNothingElse() throws {
+        let job = try KubernetesJSON.decode(Job.self, from: Data(#"""
+            {"metadata":{"name":"sj-1","namespace":"ns","uid":"u1","resourceVersion":"42","generation":1,
+              "creationTimestamp":"2026-01-01T00:00:01Z","finalizers":["x"],
+              "labels":{"sked.dev/scheduled-job":"sj","app":"web","app.kubernetes.io/managed-by":"sked"},
+              "annotations":{"sked.dev/scheduled-time":"2026-01-01T00:00:00Z","sked.dev/trigger":"manual","sked.dev/run-id":"r1",
+                             "sked.dev/attempt":"2","note":"big"},
+              "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"c","uid":"c1"},
+                                 {"apiVersion":"sked.dev/v1alpha1","kind":"ScheduledJob","name":"sj","uid":"uid-sj","controller":true,"blockOwnerDeletion":true}]},
+             "spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox"}]}}},
+             "status":{"startTime":"2026-01-01T00:00:02Z","completionTime":"2026-01-01T00:00:09Z","failed":2,
+              "conditions":[{"type":"Suspended","status":"False"},
+                            {"type":"Failed","status":"True","reason":"BackoffLimitExceeded","message":"too many","lastProbeTime":"2026-01-01T00:00:09Z","lastTransitionTime":"2026-01-01T00:00:09Z"}]}}
+            """#.utf8))
+        let cached = JobTarget.cacheTransform(job)
+        #expect(JobTarget.observedRun(of: cached) == JobTarget.observedRun(of: job))
+        #expect(JobTarget.observedRun(of: cached)?.state == .finished(.failed, at: RFC3339.parse("2026-01-01T00:00:09Z")!, message: "BackoffLimitExceeded: too many"))
+        #expect(cached.spec == nil)
+        #expect(cached.metadata.labels == ["sked.dev/scheduled-job": "sj"])
+        #expect(cached.metadata.annotations?.keys.sorted() == ["sked.dev/attempt", "sked.dev/run-id", "sked.dev/scheduled-time", "sked.dev/trigger"])
+        #expect(cached.metadata.controllerReference?.uid == "uid-sj")
+        #expect(cached.metadata.ownerReferences?.count == 1)
+        #expect(cached.key == job.key && cached.metadata.resourceVersion == "42")
+        #expect(cached.status?.conditions?.map(\.type) == ["Failed"])
+        #expect(cached.metadata.finalizers == nil && cached.metadata.generation == nil)
+    }
 }
 
 @Suite struct FailureDetails {
