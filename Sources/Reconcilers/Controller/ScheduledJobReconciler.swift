@@ -95,11 +95,7 @@ public struct ScheduledJobReconciler: Sendable {
                         name: request.name, kind: spec.kind.name, scheduledTime: request.scheduledTime, startTime: nil, completionTime: now(),
                         result: .failed, message: String(rejected.message.prefix(1024)), attempt: request.attempt, trigger: request.trigger), at: 0)
                     status.history = history
-                    var conditions = status.conditions ?? []
-                    conditions.set(Condition(
-                        type: "Ready", status: "False", reason: SchedulePlanner.runStartFailedReason, message: String(rejected.message.prefix(1024)),
-                        lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
-                    status.conditions = conditions
+                    setNotReady(&status, reason: SchedulePlanner.runStartFailedReason, message: rejected.message, on: sj)
                     log.warning("run rejected", metadata: ["run": "\(request.name)", "error": "\(rejected)"])
                     await events.record(EventNote(.warning, "RunStartFailed", rejected.message), on: sj)
                 }
@@ -148,18 +144,23 @@ public struct ScheduledJobReconciler: Sendable {
         return .requeue(after: .nanoseconds(Int64((after * 1e9).rounded(.up))))
     }
 
+    /// `Ready=False` with a reason and a message of bounded size (it is shown by `kubectl get`).
+    private func setNotReady(_ status: inout ScheduledJobStatus, reason: String, message: String, on sj: ScheduledJob) {
+        var conditions = status.conditions ?? []
+        conditions.set(Condition(
+            type: "Ready", status: "False", reason: reason, message: String(message.prefix(1024)),
+            lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
+        status.conditions = conditions
+    }
+
     /// The target cannot be reached: nothing is decided (the next reconcile plans from what
     /// is then true), `Ready` says why, and we look again with a backoff that grows with the
     /// outage, from 2 s to a minute.
     private func report(_ unavailable: RunTargetUnavailable, on sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
         var status = sj.status ?? ScheduledJobStatus()
-        var conditions = status.conditions ?? []
-        let previous = conditions[type: "Ready"]
+        let previous = status.conditions?[type: "Ready"]
         let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
-        conditions.set(Condition(
-            type: "Ready", status: "False", reason: unavailable.reason, message: String(unavailable.message.prefix(1024)),
-            lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
-        status.conditions = conditions
+        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, on: sj)
         if previous?.reason != unavailable.reason {
             log.warning("run target unavailable", metadata: ["reason": "\(unavailable.reason)", "error": "\(unavailable.message)"])
         }

@@ -16,9 +16,8 @@ public struct RunTargets: RunTarget {
     private func target(kind: String) -> any RunTarget { kind == ValidatedFlinkJob.runKind ? flink : job }
 
     public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
-        let jobs = try await job.observedRuns(of: sj)
-        let tracksFlink = sj.spec.flinkJob != nil || sj.status?.active?.contains { $0.kind == ValidatedFlinkJob.runKind } == true
-        return tracksFlink ? jobs + (try await flink.observedRuns(of: sj)) : jobs
+        // The Flink target answers at once, without a request, when no Flink run is active.
+        try await job.observedRuns(of: sj) + flink.observedRuns(of: sj)
     }
 
     public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {

@@ -191,7 +191,7 @@ public struct FlinkTarget: RunTarget {
     // MARK: Stopping
 
     public func stop(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
-        let info = run.flink ?? FlinkRunInfo(flinkJobID: FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: run.name))
+        let info = run.flink ?? FlinkRunInfo(flinkJobID: Self.flinkJobID(recorded: nil, runName: run.name, in: sj))
         guard let url = (info.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL).flatMap(URL.init(string:)) else { return .stopped }
         let headers = try await headers(for: sj, failure: unavailable)
         // A spec that no longer validates (or no longer has flinkJob) still stops its runs: by cancelling.
@@ -284,9 +284,15 @@ public struct FlinkTarget: RunTarget {
 
     // MARK: Helpers
 
+    /// A run's Flink job id: the one in its status entry, or (an entry written before the id
+    /// was recorded) the one it was submitted under, which is derived from the run.
+    private static func flinkJobID(recorded: String?, runName: String, in sj: ScheduledJob) -> String {
+        recorded ?? FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: runName)
+    }
+
     private func info(of entry: ActiveRun, in sj: ScheduledJob) -> FlinkRunInfo {
         FlinkRunInfo(
-            flinkJobID: entry.flinkJobID ?? FlinkJobID.derive(scheduledJobUID: sj.metadata.uid ?? "", runName: entry.name),
+            flinkJobID: Self.flinkJobID(recorded: entry.flinkJobID, runName: entry.name, in: sj),
             jarID: entry.jarID, jobManagerURL: entry.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL)
     }
 
