@@ -68,6 +68,7 @@ struct OperatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.limitArenas()
         let settings: OperatorSettings
         do { settings = try OperatorSettings.resolve(flags, environment: ProcessInfo.processInfo.environment) } catch { throw fail("\(error)") }
         var clientConfiguration: ClientConfiguration

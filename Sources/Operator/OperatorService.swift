@@ -52,6 +52,7 @@ struct OperatorService: Service {
         try await withGracefulShutdownHandler {
             try await controller.run { [readiness, logger] in
                 readiness.set(synced: true)
+                MallocTuning.releaseFreeMemory()
                 logger.info("ready")
             }
         } onGracefulShutdown: { [logger] in
