@@ -27,6 +27,10 @@ private struct Planning {
     var wakeups: [Date] = []
     var active: [ObservedRun]
     var finished: [ObservedRun]
+    /// Runs this plan stops: they exist until the stop is carried out, so a token or tick
+    /// whose run they are must not start it again (a status write held back after the start
+    /// may not have recorded the token or tick yet).
+    var stopped: [ObservedRun] = []
     var history: [RunRecord]
     var pendingRetries: [PendingRetry]
     var problem: SpecProblem?
@@ -110,6 +114,7 @@ private struct Planning {
         }
         let names = Set(runs.map(\.name))
         active.removeAll { names.contains($0.name) }
+        stopped += runs
     }
 
     mutating func handleStopToken() {
@@ -195,7 +200,7 @@ private struct Planning {
         status.lastRunNowToken = token
         let runID = RunNaming.manualRunID(token: token)
         // Each token acts once, even if the run it started has since been trimmed from history.
-        if active.contains(where: { $0.runID == runID }) || finished.contains(where: { $0.runID == runID }) { return }
+        if (active + finished + stopped).contains(where: { $0.runID == runID }) { return }
         start(request(runID: runID, scheduledTime: now, trigger: .manual), policy: spec.concurrencyPolicy)
     }
 
@@ -206,7 +211,7 @@ private struct Planning {
             if status.lastScheduleTime == nil && !spec.suspend {
                 let at = sj.metadata.creationTimestamp ?? now
                 status.lastScheduleTime = at
-                if !(active + finished).contains(where: { $0.runID == RunNaming.onceRunID }) {
+                if !(active + finished + stopped).contains(where: { $0.runID == RunNaming.onceRunID }) {
                     start(request(runID: RunNaming.onceRunID, scheduledTime: at, trigger: .once), policy: spec.concurrencyPolicy)
                 }
             }
@@ -220,7 +225,7 @@ private struct Planning {
         if let tick = NextFireTime.mostRecent(schedule, in: spec.timeZone, after: earliest, notAfter: now) {
             // Ticks that already have a run (started by an operator that died before writing
             // status) are neither started again nor counted as missed.
-            let ran = Set((active + finished).filter { $0.trigger == .schedule || $0.trigger == .retry }.map(\.scheduledTime))
+            let ran = Set((active + finished + stopped).filter { $0.trigger == .schedule || $0.trigger == .retry }.map(\.scheduledTime))
             let skipped = countTicks(schedule, spec.timeZone, after: earliest, before: tick, excluding: ran)
             status.lastScheduleTime = tick
             let late = now.timeIntervalSince(tick)

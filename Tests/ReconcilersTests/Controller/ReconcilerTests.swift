@@ -113,7 +113,7 @@ import Testing
         #expect(job.spec?["activeDeadlineSeconds"] == 30)
     }
 
-    @Test func observedRunsComeOnlyFromJobsThisScheduledJobControls() {
+    @Test func observedRunsComeOnlyFromJobsThisScheduledJobControls() async throws {
         let store = Store<Job>(indexedLabels: [JobTarget.Label.scheduledJob])
         func job(_ name: String, owner: String, deleting: Bool = false) -> Job {
             var meta = ObjectMeta(name: name, namespace: "ns", labels: ["sked.dev/scheduled-job": "sj"], annotations: ["sked.dev/run-id": "1", "sked.dev/trigger": "manual", "sked.dev/attempt": "2"],
@@ -124,7 +124,7 @@ import Testing
         store.upsert(job("mine", owner: "uid-sj"))
         store.upsert(job("previous-incarnation", owner: "uid-old"))
         store.upsert(job("going", owner: "uid-sj", deleting: true))
-        let runs = JobTarget(client: .scripted(.init(answers: [])), store: store).observedRuns(of: scheduledJob())
+        let runs = try await JobTarget(client: .scripted(.init(answers: [])), store: store).observedRuns(of: scheduledJob())
         #expect(runs.map(\.name) == ["mine"])
         #expect(runs.first?.trigger == .manual)
         #expect(runs.first?.attempt == 2)
@@ -350,6 +350,34 @@ extension CreateFirstStatusAfter {
         var manual = request
         manual.trigger = .manual
         #expect(JobTarget.createTimeout(manual, spec, now: at(2)) == nil)
+    }
+
+    @Test func aCreateWithoutAnAnswerIsLookedUpBeforeTheNextPlan() async throws {
+        let sj = scheduledJob()
+        let request = RunRequest(name: "sj-1", runID: "1", scheduledTime: t0, trigger: .schedule, attempt: 1)
+        let exists = LockedBox(true)
+        let t = ScriptedTransport { r in
+            if r.method == "POST" { return .failure(KubernetesError(statusCode: nil, reason: .transport, message: "connection reset by peer")) }
+            if r.method == "GET" && r.target.contains("/jobs/sj-") {
+                guard exists.value && r.target.hasSuffix("/jobs/sj-1") else { return .status(404, reason: "NotFound", message: "jobs.batch not found") }
+                var job = JobTarget.makeJob(request, for: sj, spec: try! sj.spec.validated().get())
+                job.metadata.uid = "uid-job"
+                return .json(job)
+            }
+            return .status(500, reason: "InternalError", message: "unexpected \(r.method) \(r.target)")
+        }
+        let target = JobTarget(client: .scripted(t, namespace: "ns", retry: .none), store: Store<Job>(indexedLabels: [JobTarget.Label.scheduledJob]))
+        await #expect(throws: KubernetesError.self) { _ = try await target.start(request, for: sj, spec: try sj.spec.validated().get()) }
+        // The API server did create it: the next plan sees it although no watch delivered it.
+        #expect(try await target.observedRuns(of: sj).map(\.name) == ["sj-1"])
+        let gets = t.requests.filter { $0.method == "GET" }.count
+        _ = try await target.observedRuns(of: sj)
+        #expect(t.requests.filter { $0.method == "GET" }.count == gets)  // settled: asked once
+
+        // It did not: asked once, then planned from the cache as before.
+        exists.value = false
+        await #expect(throws: KubernetesError.self) { _ = try await target.start(RunRequest(name: "sj-2", runID: "2", scheduledTime: at(10), trigger: .schedule, attempt: 1), for: sj, spec: try sj.spec.validated().get()) }
+        #expect(try await target.observedRuns(of: sj).map(\.name) == ["sj-1"])
     }
 
     @Test func aForbiddenCreateKeepsTheTickDueInsteadOfFailingTheRun() async throws {

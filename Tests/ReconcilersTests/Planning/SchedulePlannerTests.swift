@@ -235,6 +235,31 @@ import Testing
     }
 }
 
+@Suite struct StopRacingAHeldBackStatusWrite {
+    // The reconcile that started these runs left its status write to a requeue, so the token
+    // and the tick are not recorded yet when a stop token arrives: the stopped runs must not
+    // be started again under the same names (found by the fault-injection suite).
+    @Test func aRunNowRunStoppedBeforeItsTokenWasRecordedIsNotStartedAgain() {
+        let runID = RunNaming.manualRunID(token: "t1")
+        let name = RunNaming.runName(scheduledJob: "sj", runID: runID, attempt: 1)
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/run-now": "t1", "sked.dev/stop": "s1"]) { $0.suspend = true }
+        let plan = SchedulePlanner.plan(sj, runs: [run(name, scheduled: at(0.2), trigger: .manual, runID: runID)], now: at(0.5))
+        #expect(plan.stopped == [name])
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.lastRunNowToken == "t1" && plan.status.lastStopToken == "s1")
+    }
+
+    @Test func aScheduledRunStoppedBeforeItsTickWasRecordedIsNotStartedAgain() {
+        let tickRun = run("sj-tick0", scheduled: t0)
+        let sj = scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/stop": "s1"])
+        let plan = SchedulePlanner.plan(sj, runs: [tickRun], now: at(0.5))
+        #expect(plan.stopped == ["sj-tick0"])
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.lastScheduleTime == t0)
+        #expect(plan.status.missedRuns ?? 0 == 0)
+    }
+}
+
 @Suite struct OneShotRuns {
     @Test func aScheduledJobWithoutScheduleRunsOnceWhenCreated() {
         let sj = scheduledJob(schedule: nil, created: at(-1))

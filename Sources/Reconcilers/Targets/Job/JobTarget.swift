@@ -1,5 +1,6 @@
 import Foundation
 import K8sClient
+import Synchronization
 
 /// Runs as `batch/v1` Jobs: one Job per run, owned by the ScheduledJob (so the garbage
 /// collector removes them with it), labelled and annotated so that the cluster alone tells
@@ -20,6 +21,10 @@ public struct JobTarget: RunTarget {
     let client: KubernetesClient
     /// The informer cache of Jobs labelled `sked.dev/scheduled-job`, indexed by that label.
     let store: Store<Job>
+    /// Creates that ended without an answer (timeout, connection lost): the API server may
+    /// have made the Job anyway, and the cache may not show it for a while (a watch that is
+    /// down, a relist). Until a GET settles it, nothing is planned from the cache alone.
+    let unconfirmed = UnconfirmedCreates()
 
     public init(client: KubernetesClient, store: Store<Job>) {
         self.client = client
@@ -58,7 +63,28 @@ public struct JobTarget: RunTarget {
     /// One shared copy: `ResourceDescriptor.apiVersion` builds a new string on every call.
     private static let ownerAPIVersion = ScheduledJob.resource.apiVersion
 
-    public func observedRuns(of sj: ScheduledJob) -> [ObservedRun] {
+    public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
+        try await settleUnconfirmedCreates(of: sj)
+        return cachedRuns(of: sj)
+    }
+
+    /// Asks the API server about each create of `sj` that ended without an answer and is not
+    /// in the cache yet; an error here fails the reconcile (retried with backoff) rather than
+    /// planning as if the Job did not exist: a second Forbid run, a tick counted twice.
+    func settleUnconfirmedCreates(of sj: ScheduledJob) async throws {
+        for key in unconfirmed.keys(namespace: sj.metadata.namespace, owner: sj.metadata.uid ?? "") {
+            if store.get(key) != nil {
+                unconfirmed.remove(key)
+                continue
+            }
+            if let job = try await api(sj).getIfPresent(key.name), job.metadata.controllerReference?.uid == sj.metadata.uid {
+                store.upsert(Self.cacheTransform(job))
+            }
+            unconfirmed.remove(key)
+        }
+    }
+
+    func cachedRuns(of sj: ScheduledJob) -> [ObservedRun] {
         guard let name = sj.metadata.name else { return [] }
         return store.byLabel(Label.scheduledJob, RunNaming.labelValue(scheduledJob: name), namespace: sj.metadata.namespace)
             .filter { $0.metadata.controllerReference?.uid == sj.metadata.uid && $0.metadata.deletionTimestamp == nil }
@@ -123,10 +149,17 @@ public struct JobTarget: RunTarget {
             // The bound holds for all attempts together, not only for each one.
             let api = api(sj)
             let created: Job
-            if let timeout {
-                created = try await withDeadline(timeout) { try await api.create(job, timeout: timeout) }
-            } else {
-                created = try await api.create(job)
+            do {
+                if let timeout {
+                    created = try await withDeadline(timeout) { try await api.create(job, timeout: timeout) }
+                } else {
+                    created = try await api.create(job)
+                }
+            } catch let e as KubernetesError where !e.isTransient {
+                throw e  // an answer: the Job was not created
+            } catch {
+                unconfirmed.add(ObjectKey(namespace: sj.metadata.namespace, name: request.name), owner: sj.metadata.uid ?? "")
+                throw error
             }
             store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
             return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
@@ -195,5 +228,17 @@ public struct JobTarget: RunTarget {
         // Background: the Job goes now, the garbage collector removes its pods.
         try await api(sj).deleteIfPresent(name, options: DeleteOptions(propagationPolicy: .background))
         store.remove(ObjectKey(namespace: sj.metadata.namespace, name: name))
+    }
+}
+
+/// Job creates whose outcome is unknown, by the ScheduledJob that made them.
+final class UnconfirmedCreates: Sendable {
+    private let entries = Mutex([ObjectKey: String]())
+
+    func add(_ key: ObjectKey, owner: String) { entries.withLock { $0[key] = owner } }
+    func remove(_ key: ObjectKey) { _ = entries.withLock { $0.removeValue(forKey: key) } }
+
+    func keys(namespace: String?, owner: String) -> [ObjectKey] {
+        entries.withLock { $0.filter { $0.key.namespace == namespace && $0.value == owner }.map(\.key) }
     }
 }
