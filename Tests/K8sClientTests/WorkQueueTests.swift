@@ -123,6 +123,24 @@ import Testing
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    @Test func dueKeysGoBeforeABurstOfChangesWhichStillGetEveryEighthTurn() async throws {
+        let q = WorkQueue<String>()
+        for i in 0..<100 { await q.add("new-\(i)") }
+        for i in 0..<10 { await q.addAfter("tick-\(i)", .milliseconds(1)) }
+        try await Task.sleep(for: .milliseconds(20))
+        var order: [String] = []
+        for _ in 0..<20 {
+            let key = await q.next()!
+            order.append(key)
+            await q.done(key)
+        }
+        #expect(order.prefix(7).allSatisfy { $0.hasPrefix("tick-") })
+        #expect(order[7] == "new-0")  // a change every eighth turn
+        #expect(order.filter { $0.hasPrefix("tick-") } == (0..<10).map { "tick-\($0)" })
+        #expect(order.firstIndex(of: "tick-9")! < 12)
+        #expect(await q.depth == 90)
+    }
+
     @Test func anImmediateAddSupersedesAPendingDelay() async {
         let q = WorkQueue<String>()
         await q.addAfter("a", .seconds(60))

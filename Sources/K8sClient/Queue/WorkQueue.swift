@@ -3,10 +3,16 @@
 /// - a key waiting in the queue is held once, at its earliest requested time;
 /// - a key is never handed to two workers at once: adds while it is processed are
 ///   remembered and delivered after `done`;
-/// - `addRateLimited` backs off exponentially per key until `forget`.
+/// - `addRateLimited` backs off exponentially per key until `forget`;
+/// - keys whose time has come (`addAfter`) go before keys added for a change (`add`): a
+///   scheduler's due ticks must not wait behind a burst of new objects (1,000 invalid
+///   ScheduledJobs created at once delayed healthy ticks past their deadline). Every
+///   `changesEvery`-th key is a change, so changes are never starved.
 public actor WorkQueue<Key: Hashable & Sendable> {
-    private var ready: [Key] = []
-    private var readyHead = 0
+    private var ready = Lane()
+    private var due = Lane()
+    private var dueInARow = 0
+    public let changesEvery = 8
     private var queued: Set<Key> = []
     private var processing: Set<Key> = []
     private var dirty: Set<Key> = []
@@ -30,7 +36,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     }
 
     /// Keys waiting to be processed now (not delayed, not in progress).
-    public var depth: Int { ready.count - readyHead }
+    public var depth: Int { ready.count + due.count }
     /// Keys waiting for a later time.
     public var delayedCount: Int { delayed.count }
     public var isShutDown: Bool { shuttingDown }
@@ -46,6 +52,24 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         queued.insert(key)
         ready.append(key)
         changed()
+    }
+
+    /// A FIFO of keys.
+    private struct Lane {
+        private var keys: [Key] = []
+        private var head = 0
+        var count: Int { keys.count - head }
+        mutating func append(_ key: Key) { keys.append(key) }
+        mutating func popFirst() -> Key? {
+            guard head < keys.count else { return nil }
+            let key = keys[head]
+            head += 1
+            if head > 1024, head * 2 > keys.count {
+                keys.removeFirst(head)
+                head = 0
+            }
+            return key
+        }
     }
 
     /// Adds `key` after `delay`, unless it is already due sooner.
@@ -132,15 +156,18 @@ public actor WorkQueue<Key: Hashable & Sendable> {
             delayed[key] = nil
             if processing.contains(key) { dirty.insert(key) } else if !queued.contains(key) {
                 queued.insert(key)
-                ready.append(key)
+                due.append(key)
             }
         }
-        guard readyHead < ready.count else { return (nil, earliest, generation, false) }
-        let key = ready[readyHead]
-        readyHead += 1
-        if readyHead > 1024, readyHead * 2 > ready.count {
-            ready.removeFirst(readyHead)
-            readyHead = 0
+        let key: Key
+        if due.count > 0 && (ready.count == 0 || dueInARow < changesEvery - 1), let k = due.popFirst() {
+            key = k
+            dueInARow += 1
+        } else if let k = ready.popFirst() {
+            key = k
+            dueInARow = 0
+        } else {
+            return (nil, earliest, generation, false)
         }
         queued.remove(key)
         processing.insert(key)

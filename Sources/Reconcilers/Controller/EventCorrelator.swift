@@ -8,7 +8,9 @@ import Synchronization
 ///   existing Event's `count` and `lastTimestamp` instead of creating a new one;
 /// - after `maxSimilar` different messages with the same object and reason within the window,
 ///   further ones are combined into one Event whose count grows;
-/// - a global token bucket bounds the rate of Event writes; beyond it Events are dropped.
+/// - each object has a budget of Events (client-go's spam filter: a burst of 25, then one per
+///   5 minutes); beyond it its Events are dropped. The budget is per object, not global, so a
+///   thousand ScheduledJobs failing at once still get an Event each.
 final class EventCorrelator: Sendable {
     enum Decision: Equatable, Sendable {
         case create(name: String, message: String)
@@ -29,26 +31,50 @@ final class EventCorrelator: Sendable {
         var last: Date
     }
 
+    struct Budget {
+        var tokens: Double
+        var last: Date
+    }
+    struct State {
+        var identical: [Key: Entry] = [:]
+        var similar: [Key: (messages: Set<String>, since: Date)] = [:]
+        var budgets: [String: Budget] = [:]
+    }
+
     let window: TimeInterval
     let maxSimilar: Int
     let maxEntries: Int
-    private let limiter: TokenBucket
-    private let state = Mutex((identical: [Key: Entry](), similar: [Key: (messages: Set<String>, since: Date)]()))
+    let burstPerObject: Int
+    let refillPerSecond: Double
+    private let state = Mutex(State())
 
-    init(window: TimeInterval = 600, maxSimilar: Int = 10, qps: Double = 50, burst: Int = 300, maxEntries: Int = 8192) {
+    init(window: TimeInterval = 600, maxSimilar: Int = 10, burstPerObject: Int = 25, refillInterval: TimeInterval = 300, maxEntries: Int = 8192) {
         self.window = window
         self.maxSimilar = maxSimilar
         self.maxEntries = maxEntries
-        self.limiter = TokenBucket(qps: qps, burst: burst)
+        self.burstPerObject = burstPerObject
+        self.refillPerSecond = 1 / refillInterval
     }
 
-    func decide(_ note: EventNote, objectUID: String, objectName: String, now: Date, limiterNow: ContinuousClock.Instant = .now) -> Decision {
+    func decide(_ note: EventNote, objectUID: String, objectName: String, now: Date) -> Decision {
         let similarKey = Key(uid: objectUID, type: note.kind.rawValue, reason: note.reason, message: nil)
-        let decision: Decision = state.withLock { s in
-            if s.identical.count > maxEntries {
+        return state.withLock { s in
+            if s.identical.count > maxEntries || s.budgets.count > maxEntries {
                 s.identical = s.identical.filter { now.timeIntervalSince($0.value.last) < window }
                 s.similar = s.similar.filter { now.timeIntervalSince($0.value.since) < window }
+                s.budgets = s.budgets.filter { now.timeIntervalSince($0.value.last) * refillPerSecond < Double(burstPerObject) }
             }
+            // The budget first: a dropped Event must leave no trace, or a later identical one
+            // would update an Event that was never created.
+            var budget = s.budgets[objectUID] ?? Budget(tokens: Double(burstPerObject), last: now)
+            budget.tokens = min(Double(burstPerObject), budget.tokens + max(0, now.timeIntervalSince(budget.last)) * refillPerSecond)
+            budget.last = now
+            guard budget.tokens >= 1 else {
+                s.budgets[objectUID] = budget
+                return .drop
+            }
+            budget.tokens -= 1
+            s.budgets[objectUID] = budget
             // Too many different messages for one reason: combine them.
             var similar = s.similar[similarKey] ?? (messages: [], since: now)
             if now.timeIntervalSince(similar.since) >= window { similar = (messages: [], since: now) }
@@ -74,6 +100,5 @@ final class EventCorrelator: Sendable {
             s.identical[key] = Entry(name: shortened, count: 1, first: now, last: now)
             return .create(name: shortened, message: message)
         }
-        return limiter.reserve(now: limiterNow) > .zero ? .drop : decision
     }
 }

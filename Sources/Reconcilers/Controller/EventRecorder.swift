@@ -31,7 +31,7 @@ public struct KubernetesEventRecorder: EventRecorder {
         let at: Date
     }
 
-    public init(client: KubernetesClient, component: String = "sked", instance: String = ProcessInfo.processInfo.hostName, logger: Logger, now: @escaping @Sendable () -> Date = Date.init, capacity: Int = 1000) {
+    public init(client: KubernetesClient, component: String = "sked", instance: String = ProcessInfo.processInfo.hostName, logger: Logger, now: @escaping @Sendable () -> Date = Date.init, capacity: Int = 4096) {
         self.client = client
         self.component = component
         self.instance = instance
@@ -70,26 +70,36 @@ public struct KubernetesEventRecorder: EventRecorder {
                 Counter(label: "sked_events_dropped_total").increment()
                 logger.debug("event dropped by the rate limit", metadata: ["reason": "\(note.reason)"])
             case .create(let name, let message):
-                var event = Event(
-                    metadata: ObjectMeta(name: name, namespace: sj.metadata.namespace),
-                    involvedObject: ObjectReference(
-                        apiVersion: ScheduledJob.resource.apiVersion, kind: ScheduledJob.resource.kind, namespace: sj.metadata.namespace,
-                        name: sj.metadata.name, uid: sj.metadata.uid, resourceVersion: sj.metadata.resourceVersion),
-                    reason: note.reason, message: String(message.prefix(1024)), type: note.kind.rawValue)
-                event.count = 1
-                event.firstTimestamp = t
-                event.lastTimestamp = t
-                event.source = EventSource(component: component)
-                event.reportingComponent = component
-                event.reportingInstance = instance
-                _ = try await api.create(event)
-            case .update(let name, let count, _, let message):
-                _ = try await api.patch(name, .merge([
-                    "count": .number(Double(count)), "lastTimestamp": .string(RFC3339.format(t)), "message": .string(String(message.prefix(1024))),
-                ]))
+                try await create(name, count: 1, first: t, message: message, note, on: sj, at: t)
+            case .update(let name, let count, let first, let message):
+                do {
+                    _ = try await api.patch(name, .merge([
+                        "count": .number(Double(count)), "lastTimestamp": .string(RFC3339.format(t)), "message": .string(String(message.prefix(1024))),
+                    ]))
+                } catch let e as KubernetesError where e.isNotFound {
+                    // Expired (the API server's event TTL) or never written (the queue was full).
+                    try await create(name, count: count, first: first, message: message, note, on: sj, at: t)
+                }
             }
         } catch {
             logger.warning("could not record event", metadata: ["reason": "\(note.reason)", "error": "\(error)"])
         }
+    }
+
+    private func create(_ name: String, count: Int, first: Date, message: String, _ note: EventNote, on sj: ScheduledJob, at t: Date) async throws {
+        let api = client.api(Event.self, namespace: sj.metadata.namespace)
+        var event = Event(
+            metadata: ObjectMeta(name: name, namespace: sj.metadata.namespace),
+            involvedObject: ObjectReference(
+                apiVersion: ScheduledJob.resource.apiVersion, kind: ScheduledJob.resource.kind, namespace: sj.metadata.namespace,
+                name: sj.metadata.name, uid: sj.metadata.uid, resourceVersion: sj.metadata.resourceVersion),
+            reason: note.reason, message: String(message.prefix(1024)), type: note.kind.rawValue)
+        event.count = count
+        event.firstTimestamp = first
+        event.lastTimestamp = t
+        event.source = EventSource(component: component)
+        event.reportingComponent = component
+        event.reportingInstance = instance
+        _ = try await api.create(event)
     }
 }

@@ -28,12 +28,23 @@ import Testing
         #expect(message == "(combined from similar events): Started run sj-5")
     }
 
-    @Test func aStormIsCutByTheGlobalRateLimit() {
-        let c = EventCorrelator(qps: 1, burst: 5)
-        let start = ContinuousClock.now
+    @Test func aThousandObjectsFailingAtOnceEachGetTheirEvent() {
+        let c = EventCorrelator()
         let written = (0..<1000).filter { i in
-            c.decide(EventNote(.warning, "InvalidSchedule", "bad"), objectUID: "u\(i)", objectName: "sj\(i)", now: t0, limiterNow: start) != .drop
+            c.decide(EventNote(.warning, "InvalidSchedule", "bad"), objectUID: "u\(i)", objectName: "sj\(i)", now: t0) != .drop
         }
-        #expect(written.count == 5)
+        #expect(written.count == 1000)
+    }
+
+    @Test func oneObjectsStormIsCutByItsOwnBudgetAndLeavesNoTrace() {
+        let c = EventCorrelator(burstPerObject: 5, refillInterval: 60)
+        let decisions = (0..<100).map { i in c.decide(EventNote(.warning, "Reason\(i)", "m"), objectUID: "u", objectName: "sj", now: t0) }
+        #expect(decisions.filter { $0 != .drop }.count == 5)
+        // Another object is not affected, and the budget refills with time.
+        #expect(c.decide(EventNote(.warning, "Reason0", "m"), objectUID: "v", objectName: "other", now: t0) != .drop)
+        // A dropped Event was not remembered: the same one later is created, not an update of nothing.
+        guard case .create = c.decide(EventNote(.warning, "Reason50", "m"), objectUID: "u", objectName: "sj", now: t0.addingTimeInterval(61)) else {
+            Issue.record("expected a create after the refill"); return
+        }
     }
 }
