@@ -2,7 +2,7 @@
 SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
 export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 
-.PHONY: build test assets node-assets demo chaos clean release-binary
+.PHONY: build test assets node-assets demo chaos fuzz clean release-binary
 
 build:
 	swift build
@@ -15,10 +15,11 @@ assets:
 
 ## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every
 ## test (the end-to-end suite starts its own second control plane with a real node), then the
-## bounded fault-injection suite (about 4 minutes) against the same build.
+## bounded fault-injection suite (about 7 minutes) against the same build.
 test: assets node-assets
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 	python3 scripts/chaos/run.py --sked .build/debug/sked
 
 ## The real node's assets (scripts/node.sh): kubelet + kube-scheduler from the same source tree,
@@ -33,10 +34,20 @@ demo: assets $(if $(filter 1,$(DEMO_APISERVER_ONLY)),,node-assets)
 	swift build --product sked
 	SKED_BIN=.build/debug/sked bash scripts/demo.sh
 
+## libFuzzer on the cron engine and the watch-stream decoder (scripts/fuzz.sh): builds the two
+## fuzzers in .build/fuzz (SKED_FUZZ=1, -sanitize=fuzzer; the first build takes several minutes),
+## runs each for FUZZ_SECONDS (default 60) from the seeds in Fuzz/Corpus, prints execs and coverage,
+## and fails with the reproducer's path on a crash, property violation, hang or OOM. `make test` runs it too.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 ## Fault-injection suite (scripts/chaos/run.py): SIGKILLs the operator, kills the leader of two,
-## restarts/pauses kube-apiserver and restarts etcd while 24 ScheduledJobs fire every 1-2 s, then
-## checks the invariants (no duplicate run, every tick a Job or counted missed, Forbid never
-## overlaps, status matches the Jobs). Bounded (about 4 minutes, at most 10); `make test` runs it too.
+## restarts/pauses kube-apiserver, restarts etcd, expires the operator's watches (etcd compaction) and
+## feeds it bad input (fuzzed schedules, 1,000 invalid ScheduledJobs at once) while 24 ScheduledJobs
+## fire every 1-2 s, then checks the invariants (no duplicate run, every tick a Job or counted missed,
+## Forbid never overlaps, status matches the Jobs, bad input reported). Bounded (about 7 minutes, at
+## most 10); `make test` runs it too. CHAOS_ARGS="--report" adds benchmarks/results/reliability-<date>.md.
 ## SKED_BIN=path skips the build; CHAOS_ARGS="--full" or "--scenarios kill --seed 7" and so on.
 chaos:
 	bash scripts/test-assets.sh >/dev/null

@@ -75,3 +75,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets for the cron parser and the watch-stream decoder (scripts/fuzz.sh, `make fuzz`).
+// Declared only with SKED_FUZZ=1: they need `-sanitize=fuzzer`, so ordinary builds must never see them.
+if Context.environment["SKED_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "CronFuzzer", dependencies: ["Reconcilers"], path: "Fuzz/CronFuzzer"),
+        .executableTarget(name: "WatchDecoderFuzzer", dependencies: ["K8sClient", "Reconcilers"], path: "Fuzz/WatchDecoderFuzzer"),
+    ]
+}

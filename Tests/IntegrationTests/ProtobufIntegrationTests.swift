@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test func watchesDeliverTheSameEventsAsJSONAndExpireAsGone() async throws {
+    @Test func watchesDeliverTheSameEventsAsJSON() async throws {
         try await TestControlPlane.shared().withNamespace("pb-watch") { client, ns in
             let owner = try await client.api(ConfigMap.self, namespace: ns).create(ConfigMap(metadata: ObjectMeta(name: "owner")))
             let json = client.api(Job.self, namespace: ns).omittingSpec()
@@ -96,17 +96,8 @@ import Testing
             #expect(viaProtobuf.first == "ADDED watched \(created.metadata.uid!)")
             #expect(viaProtobuf.contains("MODIFIED watched two"))
             #expect(viaProtobuf.last?.hasPrefix("DELETED watched") == true)
-
-            // A resourceVersion older than the API server's watch window: the ERROR event (a
-            // protobuf Status) says Expired.
-            do {
-                var it = try await protobuf.watch(WatchOptions(resourceVersion: "1", timeoutSeconds: 5)).makeAsyncIterator()
-                let first = try await it.next()
-                guard case .error(let status) = first else { Issue.record("expected an ERROR event, got \(String(describing: first))"); return }
-                #expect(status.asError.isResourceExpired)
-            } catch let e as KubernetesError {
-                #expect(e.isResourceExpired)
-            }
+            // (An expired protobuf watch, ERROR event with a Status, is in ProtobufDecoding; the
+            // fault-injection suite's expiry scenario sees sked relist its protobuf Job watch.)
         }
     }
 }

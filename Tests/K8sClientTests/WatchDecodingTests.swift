@@ -52,6 +52,28 @@ import Testing
         #expect(throws: KubernetesError.self) { _ = try decoder.feed(Data(repeating: 65, count: 11)) }
     }
 
+    // Found by the watch decoder fuzzer (Fuzz/WatchDecoderFuzzer): only the unfinished rest of
+    // a chunk was measured, so the same line was refused or accepted depending on where the
+    // HTTP body happened to be cut.
+    @Test func oversizedLineIsRefusedEvenWhenItArrivesWholeInOneChunk() throws {
+        var decoder = WatchLineDecoder(maxLineBytes: 10)
+        #expect(throws: KubernetesError.self) { _ = try decoder.feed(Data(("short\n" + String(repeating: "A", count: 11) + "\n").utf8)) }
+        var exact = WatchLineDecoder(maxLineBytes: 10)
+        #expect(try exact.feed(Data((String(repeating: "A", count: 10) + "\n").utf8)).map(\.count) == [10])
+    }
+
+    // Every chunk used to rescan the whole buffered part of an unfinished line: one 8 MiB event
+    // in 16 KiB chunks took about two minutes. Now each byte is scanned once (milliseconds).
+    @Test func aLongLineInSmallChunksIsScannedOnce() throws {
+        var decoder = WatchLineDecoder()
+        let chunk = Data(repeating: UInt8(ascii: "A"), count: 1024)
+        let started = ContinuousClock.now
+        for _ in 0..<2048 { #expect(try decoder.feed(chunk).isEmpty) }
+        let lines = try decoder.feed(Data("\n".utf8))
+        #expect(lines.map(\.count) == [2 * 1024 * 1024])
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func jobRoundTripKeepsUnmodelledSpecFields() throws {
         let text = #"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"backoffLimit":2,"template":{"spec":{"containers":[{"name":"c","image":"busybox:1.36","args":["sh","-c","exit 3"]}],"restartPolicy":"Never"}}},"status":{"active":1,"startTime":"2016-05-19T10:00:00Z"}}"#
         let job = try KubernetesJSON.decode(Job.self, from: Data(text.utf8))

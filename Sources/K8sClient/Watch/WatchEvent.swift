@@ -109,7 +109,11 @@ public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
                     framing = .lines(WatchLineDecoder())
                 }
             }
-            switch framing {
+            // The decoder is taken out of `framing` while it is fed: mutating a copy that the
+            // enum still holds would copy its whole buffer on every chunk.
+            let current = framing
+            framing = .undecided
+            switch current {
             case .undecided: return []
             case .lines(var lines):
                 defer { framing = .lines(lines) }

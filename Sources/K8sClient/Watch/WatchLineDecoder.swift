@@ -13,20 +13,40 @@ public struct WatchLineDecoder: Sendable {
     }
 
     /// Feeds a chunk and returns the complete lines it finished (without newlines, empty lines dropped).
+    /// Throws once a line exceeds `maxLineBytes`, however the bytes were cut into chunks.
     public mutating func feed(_ chunk: Data) throws -> [Data] {
+        // Only the new bytes can hold a newline: rescanning the buffered part of a long line
+        // on every chunk made one 8 MiB event in 16 KiB chunks cost about two minutes of CPU.
+        let scanned = buffer.count
         buffer.append(chunk)
         var lines: [Data] = []
         var start = buffer.startIndex
-        while let nl = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        var from = buffer.index(start, offsetBy: scanned)
+        while let nl = newline(from: from) {
             let line = buffer[start..<nl]
+            // A line that arrived whole within one chunk is checked as well as a buffered one.
+            try checkSize(line.count)
             if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { lines.append(Data(line)) }
             start = buffer.index(after: nl)
+            from = start
         }
-        buffer = Data(buffer[start...])
-        if buffer.count > maxLineBytes {
+        if start != buffer.startIndex { buffer = Data(buffer[start...]) }
+        try checkSize(buffer.count)
+        return lines
+    }
+
+    /// The first newline at or after `from`. Scans the raw bytes: `Data`'s generic
+    /// `firstIndex(of:)` is about twenty times slower.
+    private func newline(from: Data.Index) -> Data.Index? {
+        buffer.withUnsafeBytes { raw in
+            raw[(from - buffer.startIndex)...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + buffer.startIndex }
+        }
+    }
+
+    private func checkSize(_ count: Int) throws {
+        if count > maxLineBytes {
             throw KubernetesError(statusCode: nil, reason: .decoding, message: "watch event larger than \(maxLineBytes) bytes")
         }
-        return lines
     }
 
     /// The trailing document when the stream ended without a newline.

@@ -46,7 +46,33 @@ public struct CronSpec: Sendable, Hashable {
     /// its behaviour around DST changes is robfig's, including its quirks:
     /// times inside a spring-forward gap are skipped, times inside a
     /// fall-back overlap fire on both passes when the field search revisits them.
+    /// One quirk is not kept: robfig can answer with a time that is not after `date`.
     public func next(after date: Date, in zone: TimeZone) -> Date? {
+        guard let found = robfigNext(after: date, in: zone) else { return nil }
+        if found > date { return found }
+        // Found by the cron fuzzer (Fuzz/CronFuzzer). In the second pass of a fall-back
+        // overlap, robfig's truncation to the hour lands before the overlap, so it can answer
+        // with the first pass: "1 */51 3 1 * *" in Pacific/Chatham after 02:51:01+12:45 gives
+        // 03:00:01+13:45, 51 minutes earlier, and the next time after that is 02:51:01+12:45
+        // again, for ever. Step through the rest of the overlap (2 hours at most, Troll's)
+        // second by second instead, then let robfig go on from beyond it.
+        let start = Int64(date.timeIntervalSince1970.rounded(.down))
+        let horizon = start + 3 * 3_600
+        for second in (start + 1)...horizon {
+            let t = GoTime(unix: second, zone: zone)
+            if matches(t.fields) { return t.date }
+        }
+        return robfigNext(after: GoTime(unix: horizon, zone: zone).date, in: zone).flatMap { $0 > date ? $0 : nil }
+    }
+
+    /// Whether the wall-clock fields are an activation of this schedule.
+    func matches(_ f: GoTime.Fields) -> Bool {
+        second.contains(f.second) && minute.contains(f.minute) && hour.contains(f.hour)
+            && dayMatches(f) && month.contains(f.month)
+    }
+
+    /// robfig/cron v3 `SpecSchedule.Next`, line by line.
+    private func robfigNext(after date: Date, in zone: TimeZone) -> Date? {
         // With an empty second/minute/hour/month set robfig would walk
         // second by second (or hour by hour) for five years before giving up;
         // the answer is known up front.

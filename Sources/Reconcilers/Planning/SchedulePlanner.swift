@@ -121,10 +121,12 @@ private struct Planning {
         guard let token = sj.metadata.annotations?[ScheduledJob.Annotation.stop], !token.isEmpty, token != status.lastStopToken else { return }
         status.lastStopToken = token
         let stopping = active
-        stopActive(stopping, result: .cancelled, message: "stopped by \(ScheduledJob.Annotation.stop)=\(token)")
+        // A token can be as long as an annotation allows: messages show its start.
+        let shown = token.count > 64 ? token.prefix(64) + "…" : token
+        stopActive(stopping, result: .cancelled, message: "stopped by \(ScheduledJob.Annotation.stop)=\(shown)")
         let dropped = pendingRetries.count
         pendingRetries = []
-        event(.normal, "Stopped", "Stopped \(stopping.count) active run(s)\(dropped > 0 ? " and \(dropped) pending retry(ies)" : "") for \(ScheduledJob.Annotation.stop)=\(token)")
+        event(.normal, "Stopped", "Stopped \(stopping.count) active run(s)\(dropped > 0 ? " and \(dropped) pending retry(ies)" : "") for \(ScheduledJob.Annotation.stop)=\(shown)")
     }
 
     mutating func enforceTimeouts() {

@@ -86,3 +86,31 @@ import Testing
         }
     }
 }
+
+/// Found by the cron fuzzer (Fuzz/CronFuzzer): robfig's `Next` can answer with a time before
+/// its argument, and the port copied that. Pacific/Chatham falls back from 03:45+13:45 to
+/// 02:45+12:45 (2024-04-07, 14:00Z); from anywhere in 02:45-02:59+12:45 robfig truncates to
+/// 02:00+13:45, adds an hour and answers 03:00+13:45, up to an hour in the past: for those
+/// 15 minutes the "next" run of "0 3 * * *" was one that had already been.
+@Suite struct NextNeverGoesBack {
+    let chatham = TimeZone(identifier: "Pacific/Chatham")!
+    let fallBack = Date(timeIntervalSince1970: 1_712_412_000)
+
+    @Test func dailyRunInChathamsFallBackOverlapIsTheSecondPassNotThePast() throws {
+        let schedule = try CronSchedule.parse("0 3 * * *")
+        let secondPass = fallBack + 900  // 03:00+12:45, robfig's own next answer after its step back
+        for offset in [-1.0, 0, 60, 899.5] {
+            #expect(schedule.next(after: fallBack + offset, in: chatham) == secondPass)
+        }
+        #expect(NextFireTime.upcoming(schedule, in: chatham, after: fallBack - 1, count: 3)
+                == [secondPass, secondPass + 86_400, secondPass + 2 * 86_400])
+    }
+
+    @Test func theFuzzersScheduleDoesNotCycle() throws {
+        let schedule = try CronSchedule.parse("1 */51 3 1 * *")
+        let start = Date(timeIntervalSince1970: 1_522_505_161)  // 2018-04-01 02:51:01+12:45, second pass
+        #expect(schedule.next(after: start, in: chatham) == Date(timeIntervalSince1970: 1_522_505_701))  // 03:00:01+12:45
+        let fires = NextFireTime.upcoming(schedule, in: chatham, after: start - 3_600, count: 6)
+        #expect(zip(fires, fires.dropFirst()).allSatisfy { $0 < $1 })
+    }
+}

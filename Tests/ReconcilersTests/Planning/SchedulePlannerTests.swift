@@ -249,6 +249,13 @@ import Testing
         #expect(plan.status.lastRunNowToken == "t1" && plan.status.lastStopToken == "s1")
     }
 
+    @Test func aLongStopTokenIsShownAbbreviated() {
+        let token = String(repeating: "s", count: 10 * 1024)
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/stop": token]), runs: [run("sj-a", scheduled: at(-10))], now: at(0.5))
+        #expect(plan.status.lastStopToken == token)
+        #expect(plan.status.history?.first?.message == "stopped by sked.dev/stop=" + String(repeating: "s", count: 64) + "…")
+    }
+
     @Test func aScheduledRunStoppedBeforeItsTickWasRecordedIsNotStartedAgain() {
         let tickRun = run("sj-tick0", scheduled: t0)
         let sj = scheduledJob(status: status(lastSchedule: at(-1)), annotations: ["sked.dev/stop": "s1"])
