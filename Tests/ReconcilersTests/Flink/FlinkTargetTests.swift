@@ -18,6 +18,8 @@ final class FakeFlink: Sendable {
         var jobManagerDown = false
         var savepointAnswers: [String] = []
         var runAnswer: (status: Int, body: String)?
+        /// Runs submitted whose answer is then lost (a 503 instead of Flink's 200).
+        var lostRunAnswers = 0
         var uploadedBodies: [Data] = []
         var headersSeen: [[String: String]] = []
     }
@@ -64,6 +66,10 @@ final class FakeFlink: Sendable {
                     return .text(#"{"errors":["Caused by: org.apache.flink.runtime.client.DuplicateApplicationSubmissionException: Application has already been submitted."]}"#, status: 400)
                 }
                 s.jobs[id] = "RUNNING"
+                if s.lostRunAnswers > 0 {
+                    s.lostRunAnswers -= 1
+                    return .text(#"{"errors":["Service Unavailable"]}"#, status: 503)
+                }
                 return .text(#"{"jobid":"\#(id)"}"#)
             case ("GET", "jobs", 3) where parts[2] == "status":
                 guard let st = s.jobs[parts[1]] else {
@@ -138,6 +144,30 @@ final class FakeFlink: Sendable {
         #expect(flink.requests.value.contains { $0.hasPrefix("DELETE http://jm:8081/jars/1_") })
     }
 
+    @Test func aSubmissionWhoseAnswerWasLostIsFoundBeforeTheNextPlan() async throws {
+        let sj = flinkJob()
+        let target = self.target  // one instance: it remembers the unanswered submissions
+        flink.state.withLock { $0.lostRunAnswers = 1 }
+        await #expect(throws: RunTargetUnavailable.self) { _ = try await target.start(request("sj-1"), for: sj, spec: try spec(sj)) }
+        // The status does not record it, but the JobManager runs it: the planner must see it
+        // (else its tick is counted missed and a Forbid run starts beside it).
+        let runs = try await target.observedRuns(of: sj)
+        #expect(runs.map(\.name) == ["sj-1"])
+        #expect(runs.first?.flink?.flinkJobID == FlinkJobID.derive(scheduledJobUID: "uid-sj", runName: "sj-1"))
+        #expect(runs.first?.state == .active)
+        // A 503 that did not submit anything leaves nothing to track.
+        flink.state.withLock { $0.runAnswer = (503, #"{"errors":["Service Unavailable"]}"#) }
+        await #expect(throws: RunTargetUnavailable.self) { _ = try await target.start(request("sj-2"), for: sj, spec: try spec(sj)) }
+        #expect(try await target.observedRuns(of: sj).map(\.name) == ["sj-1"])
+        // Once the status records the run, it is tracked from there.
+        var recorded = sj
+        recorded.status = ScheduledJobStatus()
+        recorded.status?.active = [ActiveRun(name: "sj-1", kind: "FlinkJob", uid: nil, scheduledTime: t0, startTime: t0, attempt: 1, trigger: .schedule, runID: "sj-1",
+                                             flink: FlinkRunInfo(flinkJobID: FlinkJobID.derive(scheduledJobUID: "uid-sj", runName: "sj-1"), jobManagerURL: "http://jm:8081"))]
+        #expect(try await target.observedRuns(of: recorded).map(\.name) == ["sj-1"])
+        #expect(target.unconfirmed.entries(of: ObjectKey(namespace: "ns", name: "sj"), uid: "uid-sj").isEmpty)
+    }
+
     @Test func aRepeatedStartOfTheSameRunAdoptsTheSubmittedJobWithoutFetchingTheJar() async throws {
         let sj = flinkJob()
         _ = try await target.start(request("sj-1"), for: sj, spec: try spec(sj))
@@ -145,7 +175,9 @@ final class FakeFlink: Sendable {
         let again = try await target.start(request("sj-1"), for: sj, spec: try spec(sj))
         guard case .alreadyExisted(_, _, let info?) = again else { Issue.record("\(again)"); return }
         #expect(info.flinkJobID == FlinkJobID.derive(scheduledJobUID: "uid-sj", runName: "sj-1"))
-        #expect(flink.requests.value.dropFirst(before).allSatisfy { $0.contains("/status") })
+        // Only the job's status and details (for its real start time): no JAR, no submission.
+        let id = FlinkJobID.derive(scheduledJobUID: "uid-sj", runName: "sj-1")
+        #expect(flink.requests.value.dropFirst(before).allSatisfy { $0.hasSuffix("/jobs/\(id)/status") || $0.hasSuffix("/jobs/\(id)") })
         #expect(flink.state.withLock { $0.jobs.count } == 1)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import K8sClient
 import Logging
 
@@ -36,6 +37,11 @@ public struct FlinkTarget: RunTarget {
     let settings: Settings
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Submissions that ended without an answer (a 5xx, a timeout, a dropped connection): Flink
+    /// may have started the job anyway. Flink runs are known only from the status, so until the
+    /// JobManager is asked, such a run would be invisible to the planner: its tick counted
+    /// missed, and a Forbid run started beside it (found by the fault-injection suite).
+    let unconfirmed = UnconfirmedSubmissions()
 
     /// `client` reads `headersSecretRef` Secrets (nil: no Secrets, for tests without them).
     public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
@@ -49,11 +55,16 @@ public struct FlinkTarget: RunTarget {
     // MARK: Observing
 
     public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
-        let active = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
-        guard !active.isEmpty else { return [] }
+        let recorded = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
+        let key = ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? "")
+        let pending = unconfirmed.entries(of: key, uid: sj.metadata.uid ?? "")
+        for entry in pending where recorded.contains(where: { $0.name == entry.name }) { unconfirmed.remove(entry.name, of: key) }
+        let unknown = pending.filter { entry in !recorded.contains { $0.name == entry.name } }
+        guard !recorded.isEmpty || !unknown.isEmpty else { return [] }
         let headers = try await headers(for: sj, failure: unavailable)
         var runs: [ObservedRun] = []
-        for entry in active {
+        for entry in recorded + unknown {
+            let isUnconfirmed = !recorded.contains { $0.name == entry.name }
             let info = self.info(of: entry, in: sj)
             var run = ObservedRun(
                 name: entry.name, kind: entry.kind, uid: nil, runID: entry.runID ?? entry.name, scheduledTime: entry.scheduledTime,
@@ -66,6 +77,15 @@ public struct FlinkTarget: RunTarget {
             let rest = self.rest(url, headers)
             let state: FlinkJobState?
             do { state = try await rest.state(of: info.flinkJobID) } catch let e as FlinkRESTError { throw unavailable(url, e) }
+            if isUnconfirmed {
+                // Not submitted after all: nothing to track. Submitted: the planner records it
+                // in status.active, after which it is no longer unconfirmed (checked above).
+                guard state != nil else {
+                    unconfirmed.remove(entry.name, of: key)
+                    continue
+                }
+                logger.info("a submission without an answer did start its Flink job", metadata: ["run": "\(entry.name)", "flinkJobID": "\(info.flinkJobID)"])
+            }
             guard let state else {
                 run.state = .finished(.failed, at: nil, message: "the JobManager at \(url.absoluteString) no longer knows Flink job \(info.flinkJobID) (it was restarted without high availability, or the job expired from its history)")
                 runs.append(run)
@@ -84,8 +104,13 @@ public struct FlinkTarget: RunTarget {
     public func failureDetail(of run: ObservedRun, for sj: ScheduledJob) async -> String? {
         guard let info = run.flink, let url = info.jobManagerURL.flatMap(URL.init(string:)),
               let headers = try? await headers(for: sj, failure: unavailable) else { return nil }
-        guard let message = try? await rest(url, headers).failureMessage(of: info.flinkJobID) else { return nil }
-        return "Flink job \(info.flinkJobID) failed: \(message)"
+        do {
+            guard let message = try await rest(url, headers).failureMessage(of: info.flinkJobID) else { return nil }
+            return "Flink job \(info.flinkJobID) failed: \(message)"
+        } catch {
+            // The run is recorded once: say why its cause is missing rather than nothing.
+            return "Flink job \(info.flinkJobID) failed; its exceptions could not be read from the JobManager: \(error)"
+        }
     }
 
     public func pollInterval(for active: [ActiveRun], now: Date) -> TimeInterval? {
@@ -108,7 +133,10 @@ public struct FlinkTarget: RunTarget {
         // An earlier attempt of this run may have been submitted (a restart before the status
         // write): adopt it, without fetching the JAR again.
         do {
-            if try await rest.state(of: jobID) != nil { return .alreadyExisted(uid: nil, startTime: now(), flink: info) }
+            if try await rest.state(of: jobID) != nil {
+                let started = (try? await rest.details(of: jobID))??.started
+                return .alreadyExisted(uid: nil, startTime: started ?? now(), flink: info)
+            }
         } catch let e as FlinkRESTError { throw unavailable(flink.jobManagerURL, e) }
 
         var (jarID, reused) = try await jar(for: sj, flink, rest, headers)
@@ -129,7 +157,13 @@ public struct FlinkTarget: RunTarget {
                     (jarID, reused) = try await jar(for: sj, flink, rest, headers, forceUpload: true)
                     continue
                 }
-                if e.isTransient { throw unavailable(flink.jobManagerURL, e) }
+                if e.isTransient {
+                    unconfirmed.add(ActiveRun(
+                        name: request.name, kind: ValidatedFlinkJob.runKind, uid: nil, scheduledTime: request.scheduledTime, startTime: nil,
+                        attempt: request.attempt, trigger: request.trigger, runID: request.runID, flink: info),
+                        of: ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? ""), uid: sj.metadata.uid ?? "")
+                    throw unavailable(flink.jobManagerURL, e)
+                }
                 // Flink can refuse a run and still create its job (a savepoint that does not
                 // exist gives a FAILED job): then the run exists and its failure is observed.
                 if (try? await rest.state(of: jobID)) != nil { return .created(uid: nil, startTime: now(), flink: info) }
@@ -326,5 +360,30 @@ public struct FlinkTarget: RunTarget {
         } catch let e as KubernetesError {
             throw RunTargetUnavailable(reason: "SecretUnavailable", "spec.flinkJob.headersSecretRef: cannot read Secret \(name): \(e.reason)")
         }
+    }
+}
+
+/// Flink submissions whose outcome is unknown, by ScheduledJob (namespace/name and uid).
+final class UnconfirmedSubmissions: Sendable {
+    private let runs = Mutex([ObjectKey: (uid: String, runs: [ActiveRun])]())
+
+    func add(_ run: ActiveRun, of key: ObjectKey, uid: String) {
+        runs.withLock { all in
+            var entry = all[key].flatMap { $0.uid == uid ? $0 : nil } ?? (uid: uid, runs: [])
+            entry.runs.removeAll { $0.name == run.name }
+            entry.runs.append(run)
+            all[key] = entry
+        }
+    }
+
+    func remove(_ name: String, of key: ObjectKey) {
+        runs.withLock { all in
+            all[key]?.runs.removeAll { $0.name == name }
+            if all[key]?.runs.isEmpty == true { all[key] = nil }
+        }
+    }
+
+    func entries(of key: ObjectKey, uid: String) -> [ActiveRun] {
+        runs.withLock { all in all[key].flatMap { $0.uid == uid ? $0.runs : nil } ?? [] }
     }
 }
