@@ -10,6 +10,11 @@ kube-controller-manager for garbage collection), installs the CRD and RBAC, and 
              (found from the Lease's holderIdentity) repeatedly, start a replacement each time
   apiserver  restart kube-apiserver; SIGSTOP it for 20 s, then SIGCONT; restart etcd (same data,
              same ports); one operator, without leader election unless --apiserver-leader-elect
+  expiry     stop kube-apiserver, write to etcd and compact it, start kube-apiserver: the
+             operator's watches get 410 Gone and must relist (checked in its log)
+  badinput   a corpus of bad ScheduledJobs (fuzzed/classic schedules, zones, targets, Job
+             templates the API refuses, 10 KiB tokens, a 253-character name, 1,000 invalid at
+             once) beside the healthy ones: each gets Ready=False + a Warning Event
 
 Each scenario runs 24 ScheduledJobs (8 each of Allow, Forbid, Replace; half "* * * * * *",
 half "*/2 * * * * *"; startingDeadlineSeconds 10) in its own namespace. There is no kubelet:
@@ -44,17 +49,22 @@ the watcher's record of Jobs that no longer exist):
                every finished Job that exists is in status.history and every Succeeded history
                entry's Job exists, Cancelled (replaced) runs' Jobs are gone
   operator     no operator exits on its own (crash), and SIGTERM exits 0
+  expiry       (expiry) after each round every watch of the operator relisted after 410 Gone
+  badinput     (badinput) every admitted bad object has Ready=False with its reason, a message
+               naming the field and a Warning Event; API refusals say why; the valid odd ones work
 
-Prints a per-scenario report, writes a JSON result (--json), exits 1 on any violation, 2 on a
-setup error. Every process it starts (control plane, operators) is stopped by PID on exit,
-error or Ctrl-C.
+Prints a per-scenario report, writes a JSON result (--json) and, with --report, a Markdown
+summary; exits 1 on any violation, 2 on a setup error. Every process it starts (control plane,
+operators) is stopped by PID on exit, error or Ctrl-C.
 
-    python3 scripts/chaos/run.py                 # --quick (the CI form, ~5 min)
+    python3 scripts/chaos/run.py                 # --quick (the CI form, ~7 min)
     python3 scripts/chaos/run.py --full          # longer fault periods, more kills
     python3 scripts/chaos/run.py --scenarios kill,leader --seed 7 --keep
 """
 import argparse
+import base64
 import collections
+import concurrent.futures
 import datetime as dt
 import heapq
 import http.client
@@ -72,7 +82,9 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -82,6 +94,7 @@ RBAC = os.path.join(REPO, "config", "rbac")
 LABEL = "sked.dev/scheduled-job"
 LE_NAMESPACE = "sked-system"
 T0 = time.time()
+LOAD_AT_START = os.getloadavg()
 
 
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
@@ -610,6 +623,20 @@ class Operator:
 POLICIES = ("Allow", "Forbid", "Replace")
 
 
+def job_template(container="main", restart_policy="Never"):
+    """The jobTemplate every scenario uses (its Jobs never run: there is no kubelet)."""
+    return {"spec": {"backoffLimit": 0, "template": {"spec": {
+        "restartPolicy": restart_policy,
+        "containers": [{"name": container, "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]}}}}
+
+
+def sj_body(ns, name, spec, annotations=None):
+    md = {"name": name, "namespace": ns}
+    if annotations:
+        md["annotations"] = annotations
+    return {"apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": md, "spec": spec}
+
+
 class Scenario:
     def __init__(self, suite, key, title):
         self.suite, self.key, self.title = suite, key, title
@@ -621,6 +648,15 @@ class Scenario:
         self.unexpected_exits = []
         self.next_index = 0
         self.notes = []
+        # Scenario-specific checks beyond analyse(): callables run once the operators have
+        # stopped; they append to `findings` (violations), `details` (JSON) and `lines` (report).
+        self.after_checks = []
+        self.findings = []
+        self.details = {}
+        self.lines = []
+
+    def finding(self, kind, obj, message):
+        self.findings.append({"kind": kind, "scheduledJob": obj, "message": message})
 
     # -- processes
     def start_operator(self, extra):
@@ -693,14 +729,10 @@ class Scenario:
         api, D = self.suite.api, self.suite.args.deadline
         self.sjs = {}
         for name, policy, period in self.sj_specs():
-            body = {"apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob",
-                    "metadata": {"name": name, "namespace": self.ns},
-                    "spec": {"schedule": "* * * * * *" if period == 1 else "*/2 * * * * *",
-                             "concurrencyPolicy": policy, "startingDeadlineSeconds": D,
-                             "successfulRunsHistoryLimit": self.suite.args.history, "failedRunsHistoryLimit": self.suite.args.history,
-                             "jobTemplate": {"spec": {"backoffLimit": 0, "template": {"spec": {
-                                 "restartPolicy": "Never",
-                                 "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]}}}}}}
+            body = sj_body(self.ns, name, {"schedule": "* * * * * *" if period == 1 else "*/2 * * * * *",
+                                           "concurrencyPolicy": policy, "startingDeadlineSeconds": D,
+                                           "successfulRunsHistoryLimit": self.suite.args.history,
+                                           "failedRunsHistoryLimit": self.suite.args.history, "jobTemplate": job_template()})
             api.must("POST", sjs_path(self.ns), body)
             self.sjs[name] = {"policy": policy, "period": period}
 
@@ -828,11 +860,543 @@ def scenario_apiserver(sc, args, rng):
     sc.wait_for("the operator to reconcile again", op.is_ready, 60)
 
 
+def start_one_operator(sc, extra=()):
+    """One operator without leader election, waited for until it reconciles."""
+    sc.operator_args = ["--leader-elect=false", *extra]
+    op = sc.start_operator(sc.operator_args)
+    sc.wait_for("the operator to be ready", op.is_ready, 60)
+    return op
+
+
+# --------------------------------------------------------------------------- watch expiry
+WATCH_EXPIRED = "watch expired, relisting"  # the operator's log line (K8sClient Watcher) on 410 Gone
+EXPIRY_WATCHES = {"jobs.batch", "scheduledjobs.sked.dev"}  # the operator's informers (its log's `resource`)
+
+
+def etcd_request(suite, path, body):
+    """One call to etcd's v3 JSON gateway (etcd 3.4: POST /v3/kv/...) at the client URL the
+    control plane wrote to DIR/env (SKED_TEST_ETCD)."""
+    if getattr(suite, "etcd_url", None) is None:
+        with open(os.path.join(suite.cp_dir, "env")) as f:
+            m = re.search(r"SKED_TEST_ETCD=(\S+)", f.read())
+        if not m:
+            raise Abort(f"no SKED_TEST_ETCD in {suite.cp_dir}/env")
+        suite.etcd_url = m.group(1)
+    req = urllib.request.Request(suite.etcd_url + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        raise Abort(f"etcd {path}: HTTP {e.code}: {e.read()[:300]!r}") from None
+    except (OSError, ValueError) as e:
+        raise Abort(f"etcd {path}: {e!r}") from None
+
+
+def etcd_compact_now(suite):
+    """Writes a key outside /registry (so that etcd's revision moves past everything any client
+    has seen), compacts etcd at that revision and returns it. `physical` makes the call return
+    only once the old revisions are really gone."""
+    put = etcd_request(suite, "/v3/kv/put", {"key": base64.b64encode(b"/sked-chaos/expiry").decode(),
+                                              "value": base64.b64encode(str(time.time()).encode()).decode()})
+    revision = int(put["header"]["revision"])
+    etcd_request(suite, "/v3/kv/compaction", {"revision": str(revision), "physical": True})
+    return revision
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def stop_apiserver(suite, grace=1.0):
+    """Stops kube-apiserver and waits until it is gone: SIGTERM, SIGKILL after `grace` s (it
+    lingers for about 10 s after it stopped listening). Its DIR/pids line stays, so that
+    `control-plane.sh restart-apiserver` then only starts a new one, on the same port."""
+    pid = suite.component_pid("kube-apiserver")
+    for sig, wait in ((signal.SIGCONT, 0), (signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+        if not pid_alive(pid):
+            return
+        os.kill(pid, sig)
+        end = time.time() + wait
+        while time.time() < end and pid_alive(pid):
+            time.sleep(0.05)
+    if pid_alive(pid):
+        raise Abort(f"kube-apiserver (pid {pid}) survived SIGKILL")
+
+
+def operator_relists(sc, after, before):
+    """The operators' relists after an expired watch (410 Gone), from their logs: (time, resource, error)."""
+    return [(o["_t"], o.get("resource", "?"), o.get("error", "")) for op in sc.operators for o in op.lines()
+            if o.get("msg") == WATCH_EXPIRED and o.get("_t") is not None and after <= o["_t"] < before]
+
+
+def scenario_expiry(sc, args, rng):
+    """One operator; each round stops kube-apiserver, writes to etcd and compacts it at that
+    revision, then starts kube-apiserver again. Compaction alone breaks no open watch
+    (kube-apiserver serves watches from its watch cache, which keeps the old events), and a plain
+    restart expires a watch only if something was written between the operator's last event and
+    the new cache's list. This way every watch the operator resumes from its last resourceVersion
+    is older than both the new watch cache and etcd's compaction: 410 Gone ("too old resource
+    version"), and the operator must relist while the ScheduledJobs keep firing. A round after
+    which some watch of the operator did not relist is a violation (kind expiry): either the fault
+    did not happen or the operator kept a stale watch."""
+    start_one_operator(sc)
+    yield "ready"
+    sc.sleep(args.warmup)
+    suite = sc.suite
+    for _ in range(args.expiry_rounds):
+        sc.sleep(args.expiry_healthy)
+        compacted = []
+
+        def expire():
+            stop_apiserver(suite)
+            compacted.append(etcd_compact_now(suite))
+            suite.control_plane("restart-apiserver")  # only starts it: the old one is gone
+        sc.api_fault("stop kube-apiserver, compact etcd, start kube-apiserver", expire)
+        fault = sc.faults[-1]
+        fault["compacted_revision"] = compacted[0]
+        fault["detail"] = f"compacted at revision {compacted[0]}"
+        # Give the operator's watches time to come back and be refused (checked afterwards).
+        end = time.time() + 15
+        while time.time() < end and not EXPIRY_WATCHES <= {r[1] for r in operator_relists(sc, fault["t"], time.time())}:
+            sc.sleep(0.2)
+        log(f"         operator relisted: {sorted(r[1] for r in operator_relists(sc, fault['t'], time.time()))}")
+    sc.sleep(args.healthy)
+    op = sc.running()[-1]
+    sc.wait_for("the operator to reconcile again", op.is_ready, 60)
+    sc.after_checks.append(lambda: check_expiry(sc))
+
+
+def check_expiry(sc):
+    """In every round each of the operator's watches relisted after 410 Gone (from its log)."""
+    rounds = [f for f in sc.faults if "compacted_revision" in f]
+    ends = [f["t"] for f in rounds[1:]] + [float("inf")]
+    per_round = []
+    for f, end in zip(rounds, ends):
+        relists = operator_relists(sc, f["t"], end)
+        resources = collections.Counter(r[1] for r in relists)
+        f["operator_relists"] = dict(resources)
+        per_round.append({"revision": f["compacted_revision"], "relists": dict(resources),
+                          "errors": sorted({r[2][:80] for r in relists})[:4],
+                          "first_relist_after_s": round(min(r[0] for r in relists) - f["t"], 2) if relists else None})
+        missing = sorted(EXPIRY_WATCHES - set(resources))
+        if missing:
+            sc.finding("expiry", None, f"etcd compacted at revision {f['compacted_revision']} with kube-apiserver down "
+                       f"({hms(f['t'])}), but the operator's watch of {', '.join(missing)} never logged '{WATCH_EXPIRED}'"
+                       f" (relisted: {dict(resources) or 'nothing'})")
+    sc.details["expiry"] = {"rounds": per_round, "watcher_relists": len(sc_relists(sc))}
+    sc.lines.append(f"expiry      {len(rounds)} rounds; operator relists after 410 per round: "
+                    + "; ".join(f"rev {r['revision']}: " + (", ".join(f"{k} x{n}" for k, n in sorted(r["relists"].items())) or "NONE")
+                                for r in per_round)
+                    + f"; this script's watcher relisted {len(sc_relists(sc))}x")
+
+# --------------------------------------------------------------------------- bad input
+# Cron fields as sked parses them (robfig/cron v3 grammar, ScheduleParser.swift): second,
+# minute, hour, day of month, month, day of week (0-6: robfig has no 7 for Sunday).
+CRON_RANGES = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+# Characters no cron field accepts anywhere in a value. Not among them: * and ? (any value),
+# "," "/" "-" (lists, steps, ranges; a lone "," is even an empty, valid list), "+" (Go's Atoi
+# takes "+5"), letters (month and weekday names), white space (separates fields).
+CRON_GARBAGE = "!#$%&()[]{};:<>=|~^`'\"\\@_.\x00\x1b\u00e9\u2603\uff15\u0663"
+CRON_DESCRIPTORS = {"yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly", "every"}
+# Hand-written classics. Not here: "@every 0s" (valid: robfig counts less than a second as one).
+CRON_CLASSICS = ["61 * * * * *", "* * * *", "TZ=UTC * * * * *", "", "* * * * * * * *", "60 * * * *", "* 24 * * *",
+                 "* * 32 * *", "* * * 13 *", "* * * * 7", "0 0 30 2 * * *", "*/0 * * * *", "@reboot", "@every",
+                 "@every 5", "CRON_TZ=Europe/Berlin 0 6 * * ?", "   ", "* * * * MON-FRI-SAT"]
+
+
+def cron_value(rng, k):
+    """A valid value for cron field k."""
+    lo, hi = CRON_RANGES[k]
+    a, b = sorted((rng.randint(lo, hi), rng.randint(lo, hi)))
+    return rng.choice(["*", "?", str(a), f"{a}-{b}", f"*/{rng.randint(1, hi)}", f"{a},{b}", f"{a}-{b}/{rng.randint(1, 9)}"])
+
+
+def bad_cron_value(rng, k):
+    """A value that field k rejects whatever the other fields are: out of range (also as a range
+    end, in a list, as a stepped start), reversed range, step 0, too many hyphens or slashes,
+    a missing number, a garbage character, a word that is no month or weekday name."""
+    lo, hi = CRON_RANGES[k]
+    big = hi + rng.choice([1, 2, rng.randint(3, 99), rng.randint(100, 10 ** 6)])
+    a, b = sorted(rng.sample(range(lo, hi + 1), 2))
+    g = rng.choice(CRON_GARBAGE)
+    word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(rng.randint(4, 9)))
+    forms = [str(big), f"{lo}-{big}", f"{a},{big}", f"{big}/{rng.randint(1, 5)}", f"{b}-{a}", "*/0", f"{a}-{b}/0",
+             f"{a}-{b}-{hi}", "*/2/3", f"-{a}", f"{a}{g}", f"{g}{a}", word] + (["0", f"0-{b}"] if lo == 1 else [])
+    return rng.choice(forms)
+
+
+def cron_join(rng, fields):
+    return "".join(f + rng.choice([" ", " ", "  ", "\t"]) for f in fields[:-1]) + fields[-1]
+
+
+def invalid_schedule(rng, long=True):
+    """(form, schedule): an expression constructed to be invalid for sked (by its documented
+    grammar, never by asking sked): one bad field among 5 or 6, a wrong field count, an unknown
+    descriptor or a bad @every duration, a TZ=/CRON_TZ= prefix, white space only, or a very long
+    one (2-20 KB) of either kind."""
+    form = rng.choice(["field", "field", "field", "count", "descriptor", "prefix", "blank"] + (["long"] if long else []))
+    if form == "field":
+        kinds = list(range(6))[6 - rng.choice([5, 6]):]
+        fields = [cron_value(rng, k) for k in kinds]
+        i = rng.randrange(len(kinds))
+        fields[i] = bad_cron_value(rng, kinds[i])
+        return form, cron_join(rng, fields)
+    if form == "count":
+        n = rng.choice([1, 2, 3, 4, 7, 8, 9, 12])
+        return form, cron_join(rng, [cron_value(rng, i % 6) for i in range(n)])
+    if form == "descriptor":
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10)))
+        if word in CRON_DESCRIPTORS:
+            word += "x"
+        bad_duration = rng.choice(["", str(rng.randint(1, 10 ** 6)), f"{rng.randint(1, 99)}x", "1h 30m", "s", "1hh", "--1s",
+                                   f"{rng.randint(1, 9)}e3s", "P1D", "1.2.3s"])
+        return form, rng.choice(["@" + word, "@" + word.upper(), "@every " + bad_duration])
+    if form == "prefix":
+        zone = rng.choice(["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"])
+        return form, rng.choice(["TZ=", "CRON_TZ="]) + zone + " " + cron_join(rng, [cron_value(rng, k) for k in range(1, 6)])
+    if form == "blank":
+        return form, "".join(rng.choice(" \t\n") for _ in range(rng.randint(1, 8)))
+    size = rng.randint(2000, 20000)
+    if rng.random() < 0.5:  # a huge, valid-looking list with one bad value in it
+        values = [str(rng.randint(0, 59)) for _ in range(size // 3)]
+        values.insert(rng.randrange(len(values)), str(60 + rng.randint(0, 999)))
+        return form, cron_join(rng, ["0", ",".join(values), "*", "*", "*", "*"])
+    return form, "".join(rng.choice(CRON_GARBAGE + "0123456789*") for _ in range(size))
+
+
+def create_all(api, bodies, workers=16):
+    """POSTs ScheduledJobs concurrently (one keep-alive connection per thread); returns, per body,
+    (HTTP status, response). Retries what did not reach the API server."""
+    def post(body):
+        for _ in range(20):
+            try:
+                status, obj = api.req("POST", sjs_path(body["metadata"]["namespace"]), body, timeout=30)
+            except ApiDown:
+                time.sleep(0.5)
+                continue
+            if status not in (429, 500, 503, 504):
+                return status, obj
+            time.sleep(0.5)
+        raise Abort(f"creating ScheduledJob {body['metadata']['name']}: the API server did not answer")
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(post, bodies))
+
+
+def condition(sj, type_):
+    for c in (sj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return c
+    return None
+
+
+class BadInput:
+    """The bad-input corpus of one scenario, in its own namespace (the healthy ScheduledJobs
+    stay in the scenario's, where analyse() checks them). Each item: kind, name, body, what must
+    happen (`expect`: the Ready reason and a word its message must contain), and, once created,
+    whether the API server admitted it (uid) or refused it (its message)."""
+
+    def __init__(self, sc, args):
+        self.sc, self.api, self.args = sc, sc.suite.api, args
+        self.ns = sc.ns + "-corpus"
+        self.rng = random.Random(f"badinput-{args.seed}")  # the same corpus for the same seed, whatever ran before
+        self.items = []
+
+    def add(self, kind, name, spec, expect, annotations=None):
+        item = {"kind": kind, "name": name, "body": sj_body(self.ns, name, spec, annotations), "expect": expect}
+        self.items.append(item)
+        return item
+
+    def spec(self, **overrides):
+        return {"schedule": "* * * * * *", "startingDeadlineSeconds": self.args.deadline, "jobTemplate": job_template(), **overrides}
+
+    def create(self, items, label, workers=16):
+        """Creates `items` as one fault; an API refusal with a readable message counts as handled."""
+        t0 = time.time()
+        for item, (status, obj) in zip(items, create_all(self.api, [i["body"] for i in items], workers)):
+            obj = obj or {}
+            item["created_at"] = t0
+            if status == 201:
+                item["uid"] = obj["metadata"]["uid"]
+            else:
+                item["refused"] = f"HTTP {status} {obj.get('reason', '')}: {obj.get('message', '')}"
+                if not (400 <= status < 500 and obj.get("message")):
+                    self.sc.finding("badinput", item["name"], f"the API server refused it without a readable message: {item['refused'][:300]}")
+        t1 = time.time()
+        admitted = sum(1 for i in items if "uid" in i)
+        self.sc.faults.append({"t": t0, "t_end": t1, "kind": f"bad input: {label}",
+                               "detail": f"{len(items)} objects in {t1 - t0:.1f}s: {admitted} admitted, {len(items) - admitted} refused"})
+        log(f"  fault: bad input: {label}: {len(items)} objects in {t1 - t0:.1f}s, {admitted} admitted")
+        return t0, t1
+
+    def list(self, what):
+        return self.api.must("GET", (sjs_path(self.ns) if what == "sjs" else jobs_path(self.ns) if what == "jobs"
+                                     else f"/api/v1/namespaces/{self.ns}/events"))["items"]
+
+    def state(self):
+        sjs = {sj["metadata"]["name"]: sj for sj in self.list("sjs")}
+        events = collections.defaultdict(list)
+        for e in self.list("events"):
+            events[(e.get("involvedObject") or {}).get("uid")].append(e)
+        return sjs, events
+
+    @staticmethod
+    def problems(item, sj, events):
+        """What an admitted bad object still lacks: a Ready condition False with the expected
+        reason and a message that names the field, the phase Invalid (a spec problem), a Warning
+        Event with that reason."""
+        if sj is None or sj["metadata"]["uid"] != item["uid"]:
+            return ["it is gone"]
+        reason, word = item["expect"]
+        ready = condition(sj, "Ready")
+        if ready is None:
+            return ["no Ready condition"]
+        out = []
+        if ready.get("status") != "False":
+            out.append(f"Ready is {ready.get('status')} ({ready.get('reason')}), not False")
+        if ready.get("reason") != reason:
+            out.append(f"Ready reason is {ready.get('reason')!r}, not {reason}")
+        if word not in (ready.get("message") or ""):
+            out.append(f"Ready message {(ready.get('message') or '')[:160]!r} does not name {word!r}")
+        if reason != "RunStartFailed" and (sj.get("status") or {}).get("phase") != "Invalid":
+            out.append(f"phase is {(sj.get('status') or {}).get('phase')!r}, not Invalid")
+        if not any(e.get("type") == "Warning" and e.get("reason") == reason for e in events.get(item["uid"], [])):
+            out.append(f"no Warning Event with reason {reason}")
+        return out
+
+    def await_handled(self, items, timeout):
+        """Polls until every admitted item is handled or `timeout` passes. Returns the seconds
+        from their creation until all were (None: not all), {name: problems} of the last look,
+        and that look's ScheduledJobs."""
+        admitted = [i for i in items if "uid" in i]
+        start = min((i["created_at"] for i in admitted), default=time.time())
+        end = time.time() + timeout
+        while True:
+            sjs, events = self.state()
+            missing = {i["name"]: p for i in admitted for p in [self.problems(i, sjs.get(i["name"]), events)] if p}
+            if not missing:
+                return time.time() - start, {}, sjs
+            if time.time() > end:
+                return None, missing, sjs
+            self.sc.sleep(2.0)
+
+    def report(self, items, label, took, missing, sjs):
+        """Counts for the report; every object still missing something is a violation."""
+        for name, problems in sorted(missing.items()):
+            self.sc.finding("badinput", name, f"{label}: " + "; ".join(problems))
+        admitted = [i for i in items if "uid" in i]
+        messages = [(condition(sjs.get(i["name"], {}), "Ready") or {}).get("message") or "" for i in admitted]
+        written = [parse_time(c["lastTransitionTime"]) for i in admitted for c in [condition(sjs.get(i["name"], {}), "Ready")] if c]
+        row = {"objects": len(items), "admitted": len(admitted), "refused_at_admission": len(items) - len(admitted),
+               "handled": len(items) - len(missing), "violations": len(missing),
+               "all_handled_after_s": None if took is None else round(took, 1),
+               "conditions_written_s": round(max(written) - min(i["created_at"] for i in admitted), 1) if written else None,
+               "longest_message": max(map(len, messages), default=0), "example_message": min(messages, key=len, default="")[:200],
+               "refused": sorted({i["refused"][:300] for i in items if "refused" in i}),
+               "not_handled": {p: sorted(n for n, ps in missing.items() if p in ps) for p in {p for ps in missing.values() for p in ps}}}
+        self.sc.details.setdefault("badinput", {})[label] = row
+        line = (f"badinput    {label}: {len(items)} objects, {len(admitted)} admitted, {row['refused_at_admission']} refused "
+                f"by the API server; {row['handled']} handled" + (f", all by {took:.1f}s after creation" if took is not None else "")
+                + (f"; latest Ready transition {row['conditions_written_s']}s after creation" if written else ""))
+        for m in row["refused"][:3]:
+            line += f"\n               refused: {m[:150]}"
+        for p, names in sorted(row["not_handled"].items(), key=lambda kv: -len(kv[1])):
+            line += f"\n               NOT handled: {len(names)} x {p[:100]} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+        self.sc.lines.append(line)
+
+    def dump(self):
+        """Forensics for the work folder: the corpus namespace's objects and Events."""
+        with open(os.path.join(self.sc.suite.work, f"{self.sc.key}-corpus.json"), "w") as f:
+            json.dump({"items": [{k: v for k, v in i.items() if k != "body"} for i in self.items],
+                       "scheduledJobs": self.list("sjs"), "jobs": self.list("jobs"), "events": self.list("events")}, f, indent=1)
+
+
+def corpus_invalid(bad, fuzz):
+    """The objects that must end Invalid / RunStartFailed: fuzzed and classic schedules, unknown
+    zones, two targets or none, and Job templates the API server rejects when the Job is created."""
+    rng = bad.rng
+    schedules = [("classic", s) for s in CRON_CLASSICS] + [invalid_schedule(rng) for _ in range(fuzz)]
+    for i, (form, schedule) in enumerate(schedules):
+        bad.add(f"schedule ({form})", f"cron-{i:03d}", bad.spec(schedule=schedule), ("InvalidSchedule", "spec.schedule"))
+    for i, zone in enumerate(["Mars/Olympus", "UTC+25", "Europe/" + "x" * 293]):
+        bad.add("time zone", f"zone-{i}", bad.spec(timeZone=zone), ("InvalidTimeZone", "spec.timeZone"))
+    flink = {"jobManagerURL": "http://127.0.0.1:9", "jarURL": "http://127.0.0.1:9/job.jar"}
+    bad.add("targets", "target-both", bad.spec(flinkJob=flink), ("InvalidSpec", "jobTemplate or flinkJob"))
+    neither = bad.spec()
+    del neither["jobTemplate"]
+    bad.add("targets", "target-none", neither, ("InvalidSpec", "jobTemplate or flinkJob"))
+    # The CRD passes jobTemplate.spec through; the Job's own validation refuses these.
+    for name, template in [("job-uppercase-container", job_template(container="Main")),
+                           ("job-restart-always", job_template(restart_policy="Always"))]:
+        bad.add("Job refused", name, bad.spec(schedule="*/5 * * * * *", jobTemplate=template), ("RunStartFailed", "rejected Job"))
+    return list(bad.items)
+
+
+def check_long_name(bad, item, timeout):
+    """A 253-character name is valid: it must run, with Job names (and label values) of at most 63."""
+    end = time.time() + timeout
+    jobs = []
+    while time.time() < end:
+        jobs = [j for j in bad.list("jobs") if owner_uid(j) == item.get("uid")]
+        if len(jobs) >= 2:
+            break
+        bad.sc.sleep(0.5)
+    names = sorted(j["metadata"]["name"] for j in jobs)
+    labels = {(j["metadata"].get("labels") or {}).get(LABEL) for j in jobs}
+    problems = []
+    if len(jobs) < 2:
+        problems.append(f"{len(jobs)} Job(s) after {timeout:g}s on '*/2 * * * * *' (expected at least 2)")
+    problems += [f"Job name {n} has {len(n)} characters (> 63)" for n in names if len(n) > 63]
+    problems += [f"label {LABEL}={v} has {len(v or '')} characters" for v in labels if not v or len(v) > 63]
+    sj = bad.api.must("GET", f"{sjs_path(bad.ns)}/{item['name']}")
+    ready = condition(sj, "Ready") or {}
+    if ready.get("status") != "True":
+        problems.append(f"Ready is {ready.get('status')} ({ready.get('reason')}: {ready.get('message')})")
+    for p in problems:
+        bad.sc.finding("badinput", item["name"], f"253-character name: {p}")
+    bad.sc.lines.append(f"badinput    253-character name: {len(jobs)} Jobs within {timeout:g}s, e.g. {names[:1]} "
+                        f"({max(map(len, names), default=0)} characters at most)" + (f"; {len(problems)} problem(s)" if problems else ""))
+    bad.sc.details.setdefault("badinput", {})["253-character name"] = {"jobs": names, "violations": len(problems)}
+
+
+def check_tokens(bad, item, stop_token, timeout):
+    """10 KiB run-now and stop tokens (README: every new value acts once). The stop is applied
+    as soon as the run-now Job exists, as `kubectl sked run-now` then `stop` would: the run-now
+    token must have started exactly one run (one Job uid), the stop token must have cancelled
+    it (Job gone, history Cancelled, status.lastStopToken), status.lastRunNowToken is the
+    run-now token; neither token appears in an operator log (tokens are never logged)."""
+    run_token = item["body"]["metadata"]["annotations"]["sked.dev/run-now"]
+    path = f"{sjs_path(bad.ns)}/{item['name']}"
+    seen = {}  # uid -> (Job name, first seen)
+
+    def manual_jobs():
+        jobs = [j for j in bad.list("jobs") if owner_uid(j) == item.get("uid")
+                and (j["metadata"].get("annotations") or {}).get("sked.dev/trigger") == "manual"]
+        for j in jobs:
+            seen.setdefault(j["metadata"]["uid"], (j["metadata"]["name"], hms(time.time())))
+        return jobs
+
+    def settled():
+        st = bad.api.must("GET", path).get("status") or {}
+        return st.get("lastStopToken") == stop_token and not manual_jobs()
+
+    def wait(pred):
+        end = time.time() + timeout
+        while time.time() < end and not pred():
+            bad.sc.sleep(0.25)
+
+    wait(manual_jobs)
+    t_stop = time.time()
+    bad.api.must("PATCH", path, {"metadata": {"annotations": {"sked.dev/stop": stop_token}}}, "application/merge-patch+json")
+    wait(settled)
+    sj = bad.api.must("GET", path)
+    st = sj.get("status") or {}
+    left = manual_jobs()
+    problems = []
+    if len(seen) != 1:
+        problems.append(f"the 10 KiB run-now token made {len(seen)} Jobs (uid, name, first seen): "
+                        + "; ".join(f"{u[:8]} {n} {t}" for u, (n, t) in seen.items()) + f"; stop token applied {hms(t_stop)}")
+    if st.get("lastRunNowToken") != run_token:
+        problems.append("status.lastRunNowToken is not the 10 KiB run-now token")
+    if st.get("lastStopToken") != stop_token:
+        problems.append("status.lastStopToken is not the 10 KiB stop token (the stop was not handled)")
+    if left:
+        problems.append(f"Job {left[0]['metadata']['name']} (uid {left[0]['metadata']['uid'][:8]}) still exists "
+                        f"{time.time() - t_stop:.0f}s after the stop token")
+    cancelled = [h for h in st.get("history") or [] if h.get("trigger") == "manual" and h.get("result") == "Cancelled"]
+    if seen and not cancelled:
+        problems.append(f"status.history has no Cancelled manual run: {[(h.get('name'), h.get('result')) for h in st.get('history') or []]}")
+    if (condition(sj, "Ready") or {}).get("status") != "True":
+        problems.append(f"Ready is not True: {condition(sj, 'Ready')}")
+    bad.sc.after_checks.append(lambda: check_tokens_unlogged(bad.sc, item["name"], (run_token, stop_token)))
+    for p in problems:
+        bad.sc.finding("badinput", item["name"], p)
+    bad.sc.lines.append(f"badinput    10 KiB tokens: run-now made {len(seen)} Job(s), stop cancelled {len(cancelled)}, "
+                        f"{len(left)} left" + (f"; {len(problems)} problem(s)" if problems else ""))
+    bad.sc.details.setdefault("badinput", {})["10 KiB tokens"] = {"manual_job_uids": len(seen), "cancelled": len(cancelled),
+                                                                 "left": len(left), "violations": len(problems)}
+
+
+def check_tokens_unlogged(sc, name, tokens):
+    for op in sc.operators:
+        with open(op.log_path, "rb") as f:
+            text = f.read()
+        for which, token in zip(("run-now", "stop"), tokens):
+            if token[:64].encode() in text:
+                sc.finding("badinput", name, f"the {which} token appears in operator log {op.log_path} (tokens are never logged)")
+
+
+def scenario_badinput(sc, args, rng):
+    """One operator on two namespaces: the usual healthy ScheduledJobs fire in the scenario's,
+    while a corpus of bad objects goes into the other: fuzzed and classic invalid schedules,
+    unknown time zones, two targets or none, Job templates the API server refuses, 10 KiB
+    run-now/stop tokens, a 253-character name, then a burst of --badinput-burst ScheduledJobs
+    with invalid schedules. Every admitted bad object must get Ready=False with its reason, a
+    message naming the field and a Warning Event (refusals by the API server must say why); the
+    valid odd ones must work; the operator must not crash; analyse() checks that the healthy
+    ones kept firing on time meanwhile (liveness, deadline)."""
+    bad = BadInput(sc, args)
+    bad.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": bad.ns}}, ok=(201,))
+    start_one_operator(sc, ["--namespace", bad.ns])
+    yield "ready"
+    sc.sleep(args.warmup)
+    invalid = corpus_invalid(bad, args.badinput_fuzz)
+    long_name = bad.add("valid", ("long-name-" + "0123456789abcdef" * 16)[:252] + "z", bad.spec(schedule="*/2 * * * * *"), None)
+    token = lambda: "".join(bad.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(10240))
+    tokens = bad.add("valid", "tokens-10k", bad.spec(suspend=True), None, annotations={"sked.dev/run-now": token()})
+    bad.create(bad.items, f"corpus of {len(bad.items)}")
+    check_tokens(bad, tokens, token(), 10)
+    check_long_name(bad, long_name, 10)
+    took, missing, sjs = bad.await_handled(invalid, 20)
+    for kind in dict.fromkeys(i["kind"].split(" (")[0] for i in invalid):
+        items = [i for i in invalid if i["kind"].split(" (")[0] == kind]
+        bad.report(items, kind, took, {i["name"]: missing[i["name"]] for i in items if i["name"] in missing}, sjs)
+    # Thousands failing at once.
+    burst = [bad.add("burst", f"burst-{i:04d}", bad.spec(schedule=invalid_schedule(bad.rng, long=False)[1]), ("InvalidSchedule", "spec.schedule"))
+             for i in range(args.badinput_burst)]
+    t0, _ = bad.create(burst, f"burst of {len(burst)}", workers=32)
+    took, missing, sjs = bad.await_handled(burst, 30)
+    bad.report(burst, f"burst of {len(burst)}", took, missing, sjs)
+    t_done = time.time()
+    sc.after_checks.append(lambda: report_burst_lag(sc, t0, t_done))
+    bad.dump()
+
+
+def report_burst_lag(sc, t0, t1):
+    """The healthy ScheduledJobs' schedule lag for ticks while the burst was created and handled
+    (what must hold is checked by analyse: deadline and liveness)."""
+    lags = [r.seen_at - r.sched for r in sc.recorder.snapshot()
+            if r.rv_created is not None and r.sched is not None and t0 <= r.sched <= t1]
+    gaps = []
+    for name, x in sc.sjs.items():
+        if x["policy"] == "Allow":
+            points = [t0] + sorted(r.seen_at for r in sc.recorder.snapshot() if r.sj == name and t0 < r.seen_at < t1) + [t1]
+            gaps.append(max(b - a for a, b in zip(points, points[1:])))
+    sc.details["burst_healthy_lag_s"] = {"window_s": round(t1 - t0, 1), "jobs": len(lags), "p50": pct(lags, 50),
+                                         "p99": pct(lags, 99), "max": max(lags, default=None),
+                                         "longest_allow_gap_s": round(max(gaps, default=0), 2)}
+    sc.lines.append(f"burst lag   {len(lags)} healthy Jobs for ticks in the {t1 - t0:.0f}s of the burst: "
+                    + (f"lag p50 {pct(lags, 50):.2f}s, p99 {pct(lags, 99):.2f}s, max {max(lags):.2f}s" if lags else "NONE")
+                    + f"; longest time an Allow ScheduledJob had no new Job {max(gaps, default=0):.1f}s")
+
+
 SCENARIOS = {
     "kill": ("SIGKILL the operator at random moments, restart it", scenario_kill),
     "leader": ("two operators with leader election, SIGKILL the leader", scenario_leader),
     "apiserver": ("restart kube-apiserver, SIGSTOP it, restart etcd", scenario_apiserver),
+    "expiry": ("Force watch expiry: stop kube-apiserver, compact etcd, start it", scenario_expiry),
+    "badinput": ("Bad input corpus: invalid ScheduledJobs (fuzzed, classic, 1,000 at once) beside healthy ones", scenario_badinput),
 }
+
+# Opt-in (--scenarios flink): a real Flink session cluster behind a fault-injecting proxy, with its
+# own workload and checks (flink_scenario.py, which uses this module's helpers as `run`).
+sys.modules.setdefault("run", sys.modules[__name__])
+import flink_scenario  # noqa: E402
+SCENARIOS["flink"] = ("Flink target: 5xx proxy, JobManager SIGKILLs, operator SIGKILL mid-submission", flink_scenario.scenario_flink)
 
 
 # --------------------------------------------------------------------------- checks
@@ -1207,6 +1771,8 @@ class Suite:
 
     def run_scenario(self, key, rng):
         title, body = SCENARIOS[key]
+        if getattr(body, "runs_itself", False):  # flink: its own workload, faults and checks
+            return body(self, key, title, rng)
         args = self.args
         sc = Scenario(self, key, title)
         self.scenarios.append(sc)
@@ -1270,6 +1836,9 @@ class Suite:
                        "suspended_at": {n: x.get("suspended_at") for n, x in sc.sjs.items()}}, f, indent=1, default=str)
         violations, per_sj, totals, notes, stats = analyse(sc, sjs_final, jobs_final, recs, t_suspend, args, events)
         sc.notes.extend(notes)
+        for check in sc.after_checks:
+            check()
+        violations.extend(sc.findings)
         for rc in exits:
             if rc != 0:
                 violations.append({"kind": "operator", "scheduledJob": None, "message": f"SIGTERM exit status {rc}, not 0"})
@@ -1307,13 +1876,17 @@ class Suite:
             "status_settled_after_s": None if settled_after is None else round(settled_after, 1),
             "operator_log": {"started_run_lines": started_runs, "levels": dict(levels), "warnings": dict(warn_msgs.most_common(8))},
             "violations": violations, "tolerated": tolerated, "notes": sc.notes, "per_scheduledjob": per_sj,
-            "operator_logs": [op.log_path for op in sc.operators],
+            "operator_logs": [op.log_path for op in sc.operators], "details": sc.details, "detail_lines": sc.lines,
         }
         self.print_report(result)
         return result
 
     @staticmethod
     def print_report(r):
+        print("\n".join(Suite.report_lines(r)), flush=True)
+
+    @staticmethod
+    def report_lines(r):
         ok = not r["violations"]
         out = [f"-- {r['scenario']}: {r['title']} -- {'PASS' if ok else 'FAIL'} ({r['duration_s']}s)"]
         kinds = collections.Counter(f["kind"] for f in r["faults"])
@@ -1350,6 +1923,7 @@ class Suite:
                    f"{r['finisher']['completed']} Jobs; watcher relisted {len(r['watcher']['relists'])}x")
         if r["operator_log"]["warnings"]:
             out.append("   op warnings " + "; ".join(f"{n} x {m}" for m, n in r["operator_log"]["warnings"].items()))
+        out.extend("   " + line for line in r["detail_lines"])
         if r["notes"]:
             out.append(f"   notes       {len(r['notes'])} (not violations):")
             for n in r["notes"][:6]:
@@ -1363,15 +1937,73 @@ class Suite:
             out.append(f"     [{v['kind']}] {v['scheduledJob'] or ''}: {v['message']}")
         if len(r["violations"]) > 40:
             out.append(f"     ... {len(r['violations']) - 40} more in the JSON result")
-        print("\n".join(out), flush=True)
+        return out
+
+
+def machine_info():
+    """nproc, memory, uname and load: what the timings in a report depend on."""
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(re.search(r"MemTotal:\s+(\d+) kB", f.read()).group(1))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    u = os.uname()
+    return {"nproc": len(os.sched_getaffinity(0)), "memory": mem, "uname": f"{u.sysname} {u.release} {u.version} {u.machine}",
+            "load_start": " ".join(f"{x:.2f}" for x in LOAD_AT_START), "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def write_markdown_report(path, summary, args, last_line):
+    """--report: the run as a Markdown summary (machine, date, seed, per scenario the faults,
+    what was checked, the violations and the durations, then each scenario's full report)."""
+    m = machine_info()
+    try:
+        version = subprocess.run([args.sked, "version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        version = "?"
+    results = summary["scenarios"]
+    verdict = ("ERROR: " + summary["error"].strip().splitlines()[-1] if summary["error"]
+               else "PASS" if summary["violations"] == 0 else f"FAIL: {summary['violations']} violation(s)")
+    out = [f"# sked reliability: fault-injection suite, {summary['date'][:10]}", "",
+           f"`{' '.join(['python3', 'scripts/chaos/run.py'] + sys.argv[1:])}`", "",
+           "| | |", "| --- | --- |",
+           f"| result | **{verdict}** |",
+           f"| date (UTC) | {summary['date']} |",
+           f"| mode, seed | {summary['mode']}, seed {summary['seed']} (rerun with `--seed {summary['seed']}`) |",
+           f"| sked | `{args.sked}`: {version} |",
+           f"| machine | {m['nproc']} CPUs (nproc), {m['memory']} memory; load average {m['load_start']} at the start, {m['load_end']} at the end "
+           f"(other work shares the machine); `{m['uname']}` |",
+           f"| duration | {summary['duration_s']} s in total (limit {args.max_seconds:g} s) |", "",
+           "| scenario | faults injected | ScheduledJobs | ticks checked | Jobs checked | missedRuns | violations | tolerated | duration |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        kinds = collections.Counter(f["kind"] for f in r["faults"])
+        found = collections.Counter(v["kind"] for v in r["violations"])
+        out.append(f"| {r['scenario']} | {', '.join(f'{n} x {k}' for k, n in kinds.items()) or '-'} | {r.get('scheduledJobs', '-')} "
+                   f"| {r.get('ticks', '-')} | {r.get('jobs', '-')} | {r.get('missedRuns', '-')} | {len(r['violations'])}"
+                   + (f" ({', '.join(f'{n} {k}' for k, n in found.most_common())})" if found else "")
+                   + f" | {len(r.get('tolerated', []))} | {r['duration_s']} s |")
+    out += ["", "Violations must be 0. Every check is described in `scripts/chaos/README.md`.", ""]
+    for r in results:
+        try:
+            lines = Suite.report_lines(r)
+        except KeyError:  # a scenario with its own result shape (flink_scenario.py)
+            lines = [f"{f['kind']} at {f['t']}: {f.get('detail', '')}" for f in r["faults"]] + \
+                    [f"[{v['kind']}] {v.get('scheduledJob') or ''}: {v['message']}" for v in r["violations"][:40]]
+        out += [f"## {r['scenario']}: {r['title']}", "", "```", *lines, "```", ""]
+    out += ["```", last_line, "```", ""]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(out))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 4-5 minutes")
-    mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 8-9 minutes; not for CI)")
-    ap.add_argument("--scenarios", default="kill,leader,apiserver", help="comma-separated subset of: " + ", ".join(SCENARIOS))
+    mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 7 minutes")
+    mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 12 minutes; not for CI)")
+    ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput", help="comma-separated subset of: " + ", ".join(SCENARIOS))
     ap.add_argument("--sked", default=os.environ.get("SKED_BIN", os.path.join(REPO, ".build", "debug", "sked")), help="the sked binary (env SKED_BIN)")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     ap.add_argument("--sjs", type=int, default=24, help="ScheduledJobs per scenario (split across Allow/Forbid/Replace; default 24)")
@@ -1380,6 +2012,10 @@ def main():
     ap.add_argument("--kills", type=int, help="operator SIGKILLs in 'kill' (quick 12, full 30)")
     ap.add_argument("--leader-kills", type=int, help="leader SIGKILLs in 'leader' (quick 8, full 20)")
     ap.add_argument("--api-rounds", type=int, help="rounds of apiserver restart / pause / etcd restart (quick 1, full 2)")
+    ap.add_argument("--expiry-rounds", type=int, help="rounds of etcd compaction + kube-apiserver restart in 'expiry' (quick 2, full 4)")
+    ap.add_argument("--expiry-healthy", type=float, help="healthy seconds before each round of 'expiry' (quick 8, full 12; --healthy after the last)")
+    ap.add_argument("--badinput-fuzz", type=int, default=200, help="fuzzed invalid schedules in 'badinput' (default 200)")
+    ap.add_argument("--badinput-burst", type=int, default=1000, help="invalid ScheduledJobs created at once in 'badinput' (default 1000)")
     ap.add_argument("--pause", type=float, default=20, help="seconds kube-apiserver stays SIGSTOPped (default 20)")
     ap.add_argument("--apiserver-leader-elect", action="store_true",
                     help="run the apiserver scenario's operator with leader election (4s/3s/1s) instead of without")
@@ -1394,12 +2030,18 @@ def main():
     ap.add_argument("--grace-api", type=float, default=None, help="seconds after an API outage before ticks must all run (default: --deadline)")
     ap.add_argument("--max-seconds", type=float, default=None, help="abort (failure) after this long in total (default 600, --full 1500)")
     ap.add_argument("--json", default=None, help="where to write the JSON result (default .build/chaos/chaos-<time>.json)")
+    ap.add_argument("--report", nargs="?", const="", default=None, metavar="PATH",
+                    help="also write a Markdown summary (machine, date, seed, faults, checks, violations, durations) to PATH; "
+                         "without PATH: benchmarks/results/reliability-<UTC date>.md")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, etcd data) even when everything passes")
+    flink_scenario.add_arguments(ap)
     args = ap.parse_args()
     full = args.full
     args.kills = args.kills if args.kills is not None else (30 if full else 12)
     args.leader_kills = args.leader_kills if args.leader_kills is not None else (20 if full else 8)
     args.api_rounds = args.api_rounds if args.api_rounds is not None else (2 if full else 1)
+    args.expiry_rounds = args.expiry_rounds if args.expiry_rounds is not None else (4 if full else 2)
+    args.expiry_healthy = args.expiry_healthy if args.expiry_healthy is not None else (12 if full else 8)
     args.healthy = args.healthy if args.healthy is not None else (20 if full else 12)
     args.grace_api = args.grace_api if args.grace_api is not None else float(args.deadline)
     args.stall = args.stall if args.stall is not None else float(args.deadline)
@@ -1459,9 +2101,14 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     with open(json_path, "w") as f:
         json.dump(summary, f, indent=2, default=str)
-    print(f"== {len(results)} scenario(s), {sum(r['fault_count'] for r in results)} faults, "
-          f"{sum(r['jobs'] for r in results)} Jobs, {sum(r['ticks'] for r in results)} ticks checked, "
-          f"{violations} violation(s) in {total:.0f}s (seed {args.seed}); result {json_path}", flush=True)
+    line = (f"== {len(results)} scenario(s), {sum(r['fault_count'] for r in results)} faults, "
+            f"{sum(r['jobs'] for r in results)} Jobs, {sum(r['ticks'] for r in results)} ticks checked, "
+            f"{violations} violation(s) in {total:.0f}s (seed {args.seed}); result {json_path}")
+    print(line, flush=True)
+    if args.report is not None:
+        path = args.report or os.path.join(REPO, "benchmarks", "results", f"reliability-{summary['date'][:10]}.md")
+        write_markdown_report(path, summary, args, line)
+        print(f"== reliability report {path}", flush=True)
     if error:
         print(f"chaos: ERROR: {error}", file=sys.stderr)
     if rc == 0 and not args.keep:
