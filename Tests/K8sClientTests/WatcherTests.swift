@@ -59,6 +59,12 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
         #expect(watches[1].contains("resourceVersion=12"))  // resumed after the dropped connection
         #expect(watches[2].contains("resourceVersion=15"))  // from the bookmark
         #expect(watches[3].contains("resourceVersion=20"))  // after the relist
+        // The first list comes from the API server's watch cache; the one after 410 Gone is a
+        // consistent read (the cache could be older than what the watcher saw).
+        let listTargets = t.requests.filter { !$0.target.contains("watch=1") }.map(\.target)
+        #expect(listTargets.count == 2)
+        #expect(listTargets[0].contains("resourceVersion=0"))
+        #expect(!listTargets[1].contains("resourceVersion="))
     }
 
     @Test func httpGoneOnWatchRelistsAndListErrorsAreRetried() async throws {
