@@ -97,6 +97,20 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
         var it = fastWatcher(t).makeAsyncIterator()
         #expect(try await it.next().map(describe) == "restarted a,b")
     }
+
+    @Test func aWatcherThatListsFromEtcdAsksForPagesWithoutAResourceVersion() async throws {
+        let t = ScriptedTransport { r in
+            if r.target.contains("watch=1") { return .stream(status: 200, chunks: []) }
+            return .text(#"{"metadata":{"resourceVersion":"40"},"items":[\#(cmJSON("a", "1"))]}"#)
+        }
+        let cached = fastWatcher(t)
+        var config = cached.configuration
+        config.listFromWatchCache = false
+        var it = Watcher(api: cached.api, configuration: config).makeAsyncIterator()
+        #expect(try await it.next().map(describe) == "restarted a")
+        let list = try #require(t.requests.first?.target)
+        #expect(list.contains("limit=500") && !list.contains("resourceVersion="))
+    }
 }
 
 @Suite struct InformerCache {

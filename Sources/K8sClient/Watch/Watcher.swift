@@ -14,6 +14,9 @@ public struct WatcherConfiguration: Sendable {
     public var labelSelector: String?
     public var fieldSelector: String?
     public var pageSize: Int = 500
+    /// List from the API server's watch cache (`resourceVersion=0`): one response, fast, but
+    /// the whole list is in memory at once. False: pages of `pageSize` read from etcd.
+    public var listFromWatchCache = true
     /// Server-side watch timeout; the watch is simply reopened from the last resourceVersion.
     public var watchTimeoutSeconds: Int = 290
     public var initialBackoff: Duration = .milliseconds(200)
@@ -159,7 +162,7 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             let options = ListOptions(
                 labelSelector: configuration.labelSelector, fieldSelector: configuration.fieldSelector,
                 limit: configuration.pageSize, continueToken: token,
-                resourceVersion: token == nil && !needsConsistentList ? "0" : nil)
+                resourceVersion: token == nil && !needsConsistentList && configuration.listFromWatchCache ? "0" : nil)
             let page: ObjectList<R>
             do {
                 page = try await api.list(options)
