@@ -123,8 +123,22 @@ import Testing
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    @Test func dueKeysGoBeforeChangesThatHaveNotWaitedLong() async throws {
+        let q = WorkQueue<String>(changesWaitAtMost: .seconds(60))
+        for i in 0..<5 { await q.add("status-\(i)") }
+        for i in 0..<10 { await q.addAfter("tick-\(i)", .milliseconds(1)) }
+        try await Task.sleep(for: .milliseconds(20))
+        var order: [String] = []
+        for _ in 0..<15 {
+            let key = await q.next()!
+            order.append(key)
+            await q.done(key)
+        }
+        #expect(order == (0..<10).map { "tick-\($0)" } + (0..<5).map { "status-\($0)" })
+    }
+
     @Test func dueKeysGoBeforeABurstOfChangesWhichStillGetEveryEighthTurn() async throws {
-        let q = WorkQueue<String>()
+        let q = WorkQueue<String>(changesWaitAtMost: .milliseconds(5))
         for i in 0..<100 { await q.add("new-\(i)") }
         for i in 0..<10 { await q.addAfter("tick-\(i)", .milliseconds(1)) }
         try await Task.sleep(for: .milliseconds(20))

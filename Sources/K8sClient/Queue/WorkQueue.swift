@@ -6,13 +6,15 @@
 /// - `addRateLimited` backs off exponentially per key until `forget`;
 /// - keys whose time has come (`addAfter`) go before keys added for a change (`add`): a
 ///   scheduler's due ticks must not wait behind a burst of new objects (1,000 invalid
-///   ScheduledJobs created at once delayed healthy ticks past their deadline). Every
-///   `changesEvery`-th key is a change, so changes are never starved.
+///   ScheduledJobs created at once delayed healthy ticks past their deadline), nor behind
+///   the status writes of the runs they start. Once the oldest change has waited
+///   `changesWaitAtMost`, every `changesEvery`-th key is a change, so changes never starve.
 public actor WorkQueue<Key: Hashable & Sendable> {
     private var ready = Lane()
     private var due = Lane()
     private var dueInARow = 0
     public let changesEvery = 8
+    public let changesWaitAtMost: Duration
     private var queued: Set<Key> = []
     private var processing: Set<Key> = []
     private var dirty: Set<Key> = []
@@ -30,9 +32,10 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     public let maxDelay: Duration
 
     /// Backoff 5 ms doubling up to 1000 s by default, as client-go's controllers use.
-    public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000)) {
+    public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000), changesWaitAtMost: Duration = .seconds(1)) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.changesWaitAtMost = changesWaitAtMost
     }
 
     /// Keys waiting to be processed now (not delayed, not in progress).
@@ -54,15 +57,16 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         changed()
     }
 
-    /// A FIFO of keys.
+    /// A FIFO of keys, with the time each was added.
     private struct Lane {
-        private var keys: [Key] = []
+        private var keys: [(key: Key, at: ContinuousClock.Instant)] = []
         private var head = 0
         var count: Int { keys.count - head }
-        mutating func append(_ key: Key) { keys.append(key) }
+        var oldest: ContinuousClock.Instant? { head < keys.count ? keys[head].at : nil }
+        mutating func append(_ key: Key) { keys.append((key, .now)) }
         mutating func popFirst() -> Key? {
             guard head < keys.count else { return nil }
-            let key = keys[head]
+            let key = keys[head].key
             head += 1
             if head > 1024, head * 2 > keys.count {
                 keys.removeFirst(head)
@@ -160,7 +164,8 @@ public actor WorkQueue<Key: Hashable & Sendable> {
             }
         }
         let key: Key
-        if due.count > 0 && (ready.count == 0 || dueInARow < changesEvery - 1), let k = due.popFirst() {
+        let changesWaited = ready.oldest.map { $0.duration(to: now) >= changesWaitAtMost } ?? false
+        if due.count > 0 && (!changesWaited || dueInARow < changesEvery - 1), let k = due.popFirst() {
             key = k
             dueInARow += 1
         } else if let k = ready.popFirst() {
