@@ -80,7 +80,8 @@ let package = Package(
 // Declared only with SKED_FUZZ=1: they need `-sanitize=fuzzer`, so ordinary builds must never see them.
 if Context.environment["SKED_FUZZ"] == "1" {
     package.targets += [
-        .executableTarget(name: "CronFuzzer", dependencies: ["Reconcilers"], path: "Fuzz/CronFuzzer"),
-        .executableTarget(name: "WatchDecoderFuzzer", dependencies: ["K8sClient", "Reconcilers"], path: "Fuzz/WatchDecoderFuzzer"),
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "CronFuzzer", dependencies: ["Reconcilers", "FuzzDriver"], path: "Fuzz/CronFuzzer"),
+        .executableTarget(name: "WatchDecoderFuzzer", dependencies: ["K8sClient", "Reconcilers", "FuzzDriver"], path: "Fuzz/WatchDecoderFuzzer"),
     ]
 }

@@ -6,6 +6,7 @@
 // in order. Every property below holds for robfig/cron v3 as well (two robfig quirks are
 // allowed for explicitly, see RobfigQuirks), so a failure is a bug in the port, not a
 // difference of opinion.
+import FuzzDriver
 import Foundation
 import Reconcilers
 
@@ -239,15 +240,4 @@ func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> S
     }
 }
 
-// libFuzzer's own main() is linked in but SwiftPM points the executable's entry at this
-// file's top-level code, so hand control to libFuzzer from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+runFuzzer(fuzzOne)

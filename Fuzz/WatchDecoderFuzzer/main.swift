@@ -9,6 +9,7 @@
 //           (ConfigMap, Job, Job without spec as the informer reads it, ScheduledJob)
 //   then    that many chunk lengths (0...255, empty chunks included), then the payload;
 //           whatever the lengths leave over is the last chunk.
+import FuzzDriver
 import Dispatch
 import Foundation
 import K8sClient
@@ -336,15 +337,4 @@ func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> S
     }
 }
 
-// libFuzzer's own main() is linked in but SwiftPM points the executable's entry at this
-// file's top-level code, so hand control to libFuzzer from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+runFuzzer(fuzzOne)
