@@ -81,9 +81,17 @@ import Testing
                 })
                 let st = try #require(try await status(f, "ok"))
                 #expect(st.history?.filter { $0.result == .succeeded }.count == 2)
-                let kept = Set(st.history?.map(\.name) ?? []).union(st.active?.map(\.name) ?? [])
-                let jobs = try await f.childJobs(of: "ok")
-                #expect(jobs.allSatisfy { kept.contains($0.metadata.name ?? "") || $0.metadata.deletionTimestamp != nil }, "\(jobs.map(\.metadata.name))")
+                // Every Job is a run the status names, or is being deleted. The schedule keeps
+                // firing, and a run's Job exists a moment before its status write (create first,
+                // status after), so this is checked until status and Jobs are read in agreement.
+                var jobNames: [String?] = []
+                #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(200)) {
+                    let jobs = try await f.childJobs(of: "ok")
+                    jobNames = jobs.map(\.metadata.name)
+                    let now = try await status(f, "ok")
+                    let kept = Set(now?.history?.map(\.name) ?? []).union(now?.active?.map(\.name) ?? [])
+                    return jobs.allSatisfy { kept.contains($0.metadata.name ?? "") || $0.metadata.deletionTimestamp != nil }
+                }, "\(jobNames)")
                 let podsLeft = try await f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: .pods).list().items
                     .compactMap { $0.metadata.labels?["job-name"] }.filter { $0.hasPrefix("ok-") }
                 #expect(try await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
