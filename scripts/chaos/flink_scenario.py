@@ -572,11 +572,7 @@ class FlinkRun:
                 self.poller.stopped.set()
             for op in self.sc.operators:
                 if op.alive():
-                    op.signal(signal.SIGKILL)
-                    try:
-                        op.proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        pass
+                    op.kill()
             for s in (self.proxy, self.jars):
                 if s:
                     s.close()

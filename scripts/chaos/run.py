@@ -1753,11 +1753,7 @@ class Suite:
         for sc in self.scenarios:
             for op in sc.operators:
                 if op.alive():
-                    op.signal(signal.SIGKILL)
-                    try:
-                        op.proc.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        pass
+                    op.kill()
         if self.paused:
             try:
                 os.kill(self.paused, signal.SIGCONT)

@@ -57,14 +57,15 @@ public struct FlinkTarget: RunTarget {
     public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
         let recorded = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
         let key = ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? "")
+        let recordedNames = Set(recorded.map(\.name))
         let pending = unconfirmed.entries(of: key, uid: sj.metadata.uid ?? "")
-        for entry in pending where recorded.contains(where: { $0.name == entry.name }) { unconfirmed.remove(entry.name, of: key) }
-        let unknown = pending.filter { entry in !recorded.contains { $0.name == entry.name } }
+        for entry in pending where recordedNames.contains(entry.name) { unconfirmed.remove(entry.name, of: key) }
+        let unknown = pending.filter { !recordedNames.contains($0.name) }
         guard !recorded.isEmpty || !unknown.isEmpty else { return [] }
         let headers = try await headers(for: sj, failure: unavailable)
         var runs: [ObservedRun] = []
         for entry in recorded + unknown {
-            let isUnconfirmed = !recorded.contains { $0.name == entry.name }
+            let isUnconfirmed = !recordedNames.contains(entry.name)
             let info = self.info(of: entry, in: sj)
             var run = ObservedRun(
                 name: entry.name, kind: entry.kind, uid: nil, runID: entry.runID ?? entry.name, scheduledTime: entry.scheduledTime,
