@@ -2,7 +2,7 @@
 SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
 export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 
-.PHONY: build test assets node-assets demo chaos fuzz clean release-binary
+.PHONY: build test assets node-assets demo chaos fuzz clean release-binary image
 
 build:
 	swift build
@@ -13,10 +13,11 @@ assets:
 	bash scripts/build-cron-oracle.sh $(CRON_ORACLE)
 	bash scripts/flink-assets.sh >/dev/null
 
-## The whole suite from a fresh machine: assets, a real control plane and Flink cluster, every
-## test (the end-to-end suite starts its own second control plane with a real node), then the
-## bounded fault-injection suite (about 7 minutes) against the same build.
-test: assets node-assets
+## The whole suite from a fresh machine: assets, the release binary and the image (the install
+## tests run it as pods), a real control plane and Flink cluster, every test (the end-to-end
+## suites start their own second control plane with a real node), then the bounded
+## fault-injection suite (about 7 minutes) against the same build.
+test: assets node-assets image
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
@@ -54,13 +55,21 @@ chaos:
 	$(if $(SKED_BIN),,swift build --product sked)
 	python3 scripts/chaos/run.py --sked $(or $(SKED_BIN),.build/debug/sked) $(CHAOS_ARGS)
 
-## The static release binary the Dockerfile ships (docker itself is not available here):
-## build it with the commit stamped in, strip it, and check that it runs.
+## The static release binary the image ships: built with the commit stamped in, stripped,
+## and checked to run.
 release-binary:
 	bash scripts/stamp-build-info.sh swift build -c release --static-swift-stdlib --product sked --scratch-path .build-release
 	cp .build-release/release/sked .build-release/sked-static && strip .build-release/sked-static
 	.build-release/sked-static version
 	.build-release/sked-static version --json | grep -q '"commit":"[0-9a-f]'
+
+## The container image without a container engine (scripts/build-image.sh): a docker-archive
+## tarball at .build-release/sked-image.tar, tagged docker.io/library/sked:<version>, holding the
+## release binary and exactly the libraries it links. Load it with `docker load -i`,
+## `ctr -n k8s.io images import`, `kind load image-archive`, or push it with
+## `skopeo copy docker-archive:.build-release/sked-image.tar docker://REGISTRY/sked:TAG`.
+image: release-binary
+	bash scripts/build-image.sh .build-release/sked-static .build-release/sked-image.tar
 
 clean:
 	rm -rf .build

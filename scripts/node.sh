@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real single node for a control plane started by scripts/control-plane.sh, so Jobs really
-# run: containerd + runc + a bridge CNI network, kube-scheduler and a kubelet (v1.20.2, built
-# from the same Debian source tree), with images built locally from busybox (no registry).
+# run: containerd + runc + a bridge CNI network, kube-scheduler, a kubelet and kube-proxy
+# (v1.20.2, built from the same Debian source tree), with images built locally from busybox
+# (no registry).
 # Normally started through `SKED_NODE=1 scripts/control-plane.sh start|run`.
 #
 #   scripts/node.sh start DIR   DIR: a folder started by `control-plane.sh start DIR`. Starts the
@@ -14,8 +15,17 @@
 # allocations) with its own bridge name and subnet, so nodes of several control planes can run
 # side by side. SKED_NODE_NAME (default localhost) names the node: it must resolve to 127.0.0.1,
 # as the API server reaches the kubelet (`kubectl logs`) by the node's hostname.
-# Needs root (containers, mounts, network). Pods cannot reach the API server (it is on the
-# host's loopback and there is no kube-proxy): fine for Jobs, not for in-cluster operators.
+# Needs root (containers, mounts, network).
+#
+# Pods reach the API server through the `kubernetes` Service (10.0.0.1:443, what in-cluster
+# clients read from KUBERNETES_SERVICE_HOST/PORT), so an operator can run as a pod: the API
+# server listens on the host's loopback only, and an Endpoints address may not be a loopback
+# one, so the Service has no endpoints for kube-proxy to program; one DNAT rule of this node
+# (its own nat chain, only for packets from its bridge, with route_localnet on the bridge)
+# sends 10.0.0.1:443 to 127.0.0.1:<API server port>. Every other Service is kube-proxy's
+# (iptables mode, --masquerade-all so pod -> Service -> pod on one bridge works without
+# br_netfilter). One kube-proxy per host: a second node started beside a running one gets none
+# (its pods still reach the API server), since two would overwrite each other's chains.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -31,7 +41,7 @@ IMAGE_NS=k8s.io
 # fixed paths (kubelet 1.20's device-plugin socket, pod logs, CNI result caches, shim sockets).
 # The first node on this host saves the settings and notes which folders did not exist yet; the
 # last one to stop (nodes of several control planes may overlap) puts both back.
-TUNABLES="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes"
+TUNABLES="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes net/ipv4/ip_forward net/ipv4/conf/all/route_localnet"
 HOST_DIRS="/var/lib/kubelet /var/log/pods /var/log/containers /var/lib/cni /run/containerd"
 HOST_STATE=/run/sked-node   # sysctl.saved, new-dirs, users (the DIR of each running node)
 
@@ -41,6 +51,8 @@ paths() { # sets the node's paths for control plane folder $1
   SOCK="$N/containerd.sock"
   CTR=(timeout 20 ctr --address "$SOCK" -n "$IMAGE_NS")
   TASKS="$N/containerd/state/io.containerd.runtime.v2.task/$IMAGE_NS"
+  # nat chain names are at most 28 characters
+  API_CHAIN="SKED-API-$(printf '%s' "$D" | sha256sum | cut -c1-8)"
 }
 
 # A bridge name (at most 15 characters) and a /24 derived from DIR, so side-by-side nodes differ.
@@ -175,6 +187,7 @@ start_node() {
   mkdir -p "$D/logs" "$N"
   write_configs
   save_host_state
+  api_service_route
 
   containerd --config "$N/containerd/config.toml" </dev/null >"$D/logs/containerd.log" 2>&1 &
   echo "$! containerd" >> "$D/pids"
@@ -208,6 +221,7 @@ start_node() {
     </dev/null >"$D/logs/kubelet.log" 2>&1 &
   echo "$! kubelet" >> "$D/pids"
   local kpid=$!
+  start_kube_proxy "$bin"
 
   # Meanwhile (the kubelet spends ~5 s in cAdvisor's start-up looking for Docker) the images.
   for img in "$images"/*.tar; do
@@ -241,7 +255,66 @@ start_node() {
 
   smoke_pod
   echo "export SKED_TEST_NODE=$NODE" >> "$D/env"
+  echo "export SKED_TEST_NODE_CONTAINERD=$SOCK" >> "$D/env"
   log "node $NODE ready in $((SECONDS - t0)) s (containerd $SOCK, bridge $BRIDGE $SUBNET)"
+}
+
+# The bridge, made now rather than by the CNI plugin at the first pod, so route_localnet can be
+# set on it; then the DNAT of the `kubernetes` Service's address to the API server's loopback port.
+api_service_route() {
+  local pa svc_ip=10.0.0.1
+  pa="$(sed -n 's/^apiserver=//p' "$D/ports")"
+  [ -n "$pa" ] || fail "$D/ports names no API server port"
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge || fail "cannot create bridge $BRIDGE"
+  ip link set "$BRIDGE" up
+  echo 1 > "/proc/sys/net/ipv4/conf/$BRIDGE/route_localnet"
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  iptables -w -t nat -N "$API_CHAIN" 2>/dev/null || iptables -w -t nat -F "$API_CHAIN"
+  iptables -w -t nat -A "$API_CHAIN" -i "$BRIDGE" -d "$svc_ip/32" -p tcp --dport 443 -j DNAT --to-destination "127.0.0.1:$pa" \
+    || fail "cannot add the API server's DNAT rule (iptables)"
+  iptables -w -t nat -C PREROUTING -j "$API_CHAIN" 2>/dev/null || iptables -w -t nat -I PREROUTING 1 -j "$API_CHAIN"
+}
+
+# kube-proxy, unless another node on this host already runs one (HOST_STATE/kube-proxy names it).
+start_kube_proxy() {
+  local bin="$1" owner hz mp
+  owner="$(cat "$HOST_STATE/kube-proxy" 2>/dev/null || true)"
+  if [ -n "$owner" ] && [ "$owner" != "$D" ] && alive "$(awk '$2=="kube-proxy" {print $1}' "$owner/pids" 2>/dev/null | tail -1)"; then
+    log "kube-proxy of $owner already runs on this host: this node gets none (the API server stays reachable)"
+    return 0
+  fi
+  hz=$(free_port); mp=$(free_port)
+  # conntrack limits left as they are (0), no OOM score change; everything on loopback
+  "$bin/kube-proxy" --kubeconfig="$D/admin.kubeconfig" --hostname-override="$NODE" --proxy-mode=iptables \
+    --cluster-cidr="$SUBNET" --masquerade-all --bind-address=127.0.0.1 \
+    --healthz-bind-address="127.0.0.1:$hz" --metrics-bind-address="127.0.0.1:$mp" \
+    --conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 \
+    --oom-score-adj=0 --iptables-sync-period=30s --iptables-min-sync-period=0s \
+    </dev/null >"$D/logs/kube-proxy.log" 2>&1 &
+  echo "$! kube-proxy" >> "$D/pids"
+  echo "$D" > "$HOST_STATE/kube-proxy"
+  local ppid=$! ok=0
+  for _ in $(seq 1 60); do
+    if curl -sf "http://127.0.0.1:$hz/healthz" >/dev/null 2>&1; then ok=1; break; fi
+    alive "$ppid" || break
+    sleep 0.5
+  done
+  [ "$ok" = 1 ] || fail "kube-proxy did not become healthy: $(grep -E '^[EF][0-9]{4}' "$D/logs/kube-proxy.log" | tail -1 | cut -c1-300) (log $D/logs/kube-proxy.log)"
+}
+
+# Undoes api_service_route and, for the node that ran kube-proxy, its chains.
+remove_network_rules() {
+  local bin
+  if command -v iptables >/dev/null; then
+    iptables -w -t nat -D PREROUTING -j "$API_CHAIN" 2>/dev/null || true
+    iptables -w -t nat -F "$API_CHAIN" 2>/dev/null || true
+    iptables -w -t nat -X "$API_CHAIN" 2>/dev/null || true
+  fi
+  if [ "$(cat "$HOST_STATE/kube-proxy" 2>/dev/null)" = "$D" ]; then
+    bin="$(sed -n 's/^bin=//p' "$D/ports" 2>/dev/null)"
+    [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+    rm -f "$HOST_STATE/kube-proxy"
+  fi
 }
 
 # A pod that must run to completion: proves scheduling, the sandbox (runc + CNI), the image
@@ -284,10 +357,11 @@ smoke_pod() {
 # container (their processes are PID 1 of their own PID namespace and ignore TERM, and the shims
 # outlive containerd), containerd, left-over shims, mounts under DIR/node, the bridge last.
 stop_node() {
-  local kpid spid cpid
-  kpid="$(pid_of kubelet)"; spid="$(pid_of kube-scheduler)"; cpid="$(pid_of containerd)"
-  stop_pids 10 "$kpid" "$spid"
-  [ -d "$N" ] || { forget_pids "$kpid" "$spid" "$cpid"; return 0; }
+  local kpid spid cpid xpid
+  kpid="$(pid_of kubelet)"; spid="$(pid_of kube-scheduler)"; cpid="$(pid_of containerd)"; xpid="$(pid_of kube-proxy)"
+  stop_pids 10 "$kpid" "$spid" "$xpid"
+  remove_network_rules
+  [ -d "$N" ] || { forget_pids "$kpid" "$spid" "$cpid" "$xpid"; return 0; }
   local ids=()
   if alive "$cpid"; then
     mapfile -t ids < <("${CTR[@]}" containers ls -q 2>/dev/null || true)
@@ -341,7 +415,7 @@ stop_node() {
   net_names_saved
   if [ -n "${BRIDGE:-}" ] && ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" 2>/dev/null || true; fi
   restore_host_state
-  forget_pids "$kpid" "$spid" "$cpid"
+  forget_pids "$kpid" "$spid" "$cpid" "$xpid"
 }
 
 save_host_state() {

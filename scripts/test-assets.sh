@@ -5,7 +5,7 @@
 # Prints the cache folder on its last line.
 #
 #   scripts/test-assets.sh            kube-apiserver + kube-controller-manager
-#   scripts/test-assets.sh node       the same plus kubelet + kube-scheduler (for scripts/node.sh);
+#   scripts/test-assets.sh node       the same plus kubelet, kube-scheduler, kube-proxy (scripts/node.sh);
 #                                     only asked for by the real-node path, so others don't pay for it
 #   scripts/test-assets.sh NAME...    exactly these cmd/NAME binaries
 set -euo pipefail
@@ -19,7 +19,7 @@ WANT=(kube-apiserver kube-controller-manager)
 # v1.0.2 fixes it with the same API; Debian ships it, so it replaces the vendored copy.
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 STAMP_VERSION=2   # bump to force a rebuild of cached binaries after a recipe change
-if [ "${1:-}" = node ]; then WANT+=(kubelet kube-scheduler)
+if [ "${1:-}" = node ]; then WANT+=(kubelet kube-scheduler kube-proxy)
 elif [ "$#" -gt 0 ]; then WANT=("$@"); fi
 
 log() { echo "test-assets: $*" >&2; }

@@ -32,6 +32,8 @@ struct OperatorCommand: AsyncParsableCommand {
     var leaderElectionNamespace: String?
     @Option(name: .customLong("leader-election-id"), help: "Name of the Lease (env SKED_LEADER_ELECTION_ID; default sked-operator).")
     var leaderElectionID: String?
+    @Option(name: .customLong("leader-election-owner-deployment"), help: "Deployment (in the Lease's namespace) that owns a Lease this process creates, so deleting the Deployment removes the Lease (env SKED_LEADER_ELECTION_OWNER_DEPLOYMENT; default none).")
+    var leaderElectionOwnerDeployment: String?
     @Option(name: .customLong("leader-election-lease-duration"), help: "Lease duration (env SKED_LEADER_ELECTION_LEASE_DURATION; default 15s).")
     var leaseDuration: String?
     @Option(name: .customLong("leader-election-renew-deadline"), help: "Renew deadline (env SKED_LEADER_ELECTION_RENEW_DEADLINE; default 10s).")
@@ -61,7 +63,7 @@ struct OperatorCommand: AsyncParsableCommand {
         OperatorSettings.Flags(
             kubeconfig: kubeconfig, context: context, namespace: namespace, workers: workers, logLevel: logLevel, logFormat: logFormat,
             leaderElect: leaderElect, leaderElectionNamespace: leaderElectionNamespace, leaderElectionID: leaderElectionID,
-            leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
+            leaderElectionOwnerDeployment: leaderElectionOwnerDeployment, leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
             flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout)

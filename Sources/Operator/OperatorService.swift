@@ -25,7 +25,8 @@ struct OperatorService: Service {
             client: client,
             configuration: LeaderElectionConfiguration(
                 leaseName: settings.leaderElectionID, namespace: namespace,
-                leaseDuration: settings.leaseDuration, renewDeadline: settings.renewDeadline, retryPeriod: settings.retryPeriod),
+                leaseDuration: settings.leaseDuration, renewDeadline: settings.renewDeadline, retryPeriod: settings.retryPeriod,
+                ownerDeployment: settings.leaderElectionOwnerDeployment),
             logger: logger,
             onChange: { [readiness] leading in
                 readiness.set(leader: leading)

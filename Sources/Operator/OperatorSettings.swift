@@ -17,6 +17,7 @@ struct OperatorSettings: Sendable, Equatable {
     var leaderElect: Bool
     var leaderElectionNamespace: String?
     var leaderElectionID: String
+    var leaderElectionOwnerDeployment: String?
     var leaseDuration: Duration
     var renewDeadline: Duration
     var retryPeriod: Duration
@@ -64,6 +65,7 @@ struct OperatorSettings: Sendable, Equatable {
         var leaderElect: Bool?
         var leaderElectionNamespace: String?
         var leaderElectionID: String?
+        var leaderElectionOwnerDeployment: String? = nil
         var leaseDuration: String?
         var renewDeadline: String?
         var retryPeriod: String?
@@ -141,6 +143,7 @@ struct OperatorSettings: Sendable, Equatable {
             healthAddress: try BindAddress.parse(pick(f.healthProbeBindAddress, "SKED_HEALTH_PROBE_BIND_ADDRESS") ?? ":8081", flag: "--health-probe-bind-address"),
             gracefulShutdownTimeout: grace, kubeAPIQPS: qps, kubeAPIBurst: burst, defaultTimeZone: zone)
         if settings.leaderElectionID.isEmpty { settings.leaderElectionID = "sked-operator" }
+        settings.leaderElectionOwnerDeployment = pick(f.leaderElectionOwnerDeployment, "SKED_LEADER_ELECTION_OWNER_DEPLOYMENT").flatMap { $0.isEmpty ? nil : $0 }
         settings.flinkPollInterval = try duration(pick(f.flinkPollInterval, "SKED_FLINK_POLL_INTERVAL") ?? "10s", "--flink-poll-interval")
         guard settings.flinkPollInterval >= .milliseconds(100) else { throw SettingsError("--flink-poll-interval must be at least 100ms") }
         settings.flinkMaxJarBytes = try f.flinkMaxJarBytes ?? env["SKED_FLINK_MAX_JAR_BYTES"].map { try int($0, "SKED_FLINK_MAX_JAR_BYTES") } ?? 512 * 1024 * 1024

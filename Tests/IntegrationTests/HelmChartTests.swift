@@ -58,4 +58,25 @@ import Testing
             #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") == nil)
         }
     }
+
+    /// Values that cannot work are refused by `helm install` itself, with one line naming the
+    /// value, and nothing is installed.
+    @Test(arguments: [
+        (["--set", "replicaCount=2", "--set", "leaderElection.enabled=false"], "replicaCount > 1 needs leaderElection.enabled=true"),
+        (["--set", "image.repository="], "image.repository"),
+        (["--set", "image.pullPolicy=Sometimes"], "image.pullPolicy"),
+    ])
+    func valuesThatCannotWorkFailAtInstall(values: [String], message: String) async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmbad") { client, ns in
+            let (status, out) = try helm(["install", "--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "bad", chart] + values)
+            #expect(status == 1, "\(out)")
+            let line = out.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(line.hasPrefix("helm-check: install bad into \(ns): ") && line.contains(message), "\(out)")
+            let deployments = client.api(UnstructuredObject.self, namespace: ns, resource: .deployments)
+            #expect(try await deployments.list().items.isEmpty)
+        }
+    }
 }

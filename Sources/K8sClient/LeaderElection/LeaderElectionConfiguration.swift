@@ -12,11 +12,18 @@ public struct LeaderElectionConfiguration: Sendable, Hashable {
     public var renewDeadline: Duration
     /// How often to try to acquire or renew.
     public var retryPeriod: Duration
+    /// The Deployment (in the Lease's namespace) that the Lease belongs to: a Lease this
+    /// process creates names it as owner, so deleting the Deployment (`helm uninstall`,
+    /// `kubectl delete`) garbage-collects the Lease too, and none is created while that
+    /// Deployment is gone or being deleted. nil: the Lease has no owner and outlives the install.
+    public var ownerDeployment: String?
 
     public init(
         leaseName: String = "sked-operator", namespace: String, identity: String = LeaderElectionConfiguration.defaultIdentity(),
-        leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2)
+        leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2),
+        ownerDeployment: String? = nil
     ) {
+        self.ownerDeployment = ownerDeployment
         self.leaseName = leaseName
         self.namespace = namespace
         self.identity = identity

@@ -14,6 +14,7 @@ import Synchronization
 public final class LeaderElector: Sendable {
     public let configuration: LeaderElectionConfiguration
     private let leases: API<Lease>
+    private let deployments: API<UnstructuredObject>
     private let logger: Logger
     private let now: @Sendable () -> Date
     private struct Observation {
@@ -31,6 +32,7 @@ public final class LeaderElector: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.leases = client.api(Lease.self, namespace: configuration.namespace)
+        self.deployments = client.api(UnstructuredObject.self, namespace: configuration.namespace, resource: .deployments)
         self.logger = logger
         self.now = now
         self.onChange = onChange
@@ -111,8 +113,17 @@ public final class LeaderElector: Sendable {
         let t = now()
         do {
             guard var lease = try await leases.getIfPresent(configuration.leaseName) else {
+                var owners: [OwnerReference]?
+                if let name = configuration.ownerDeployment {
+                    // Gone or going: this install is being removed, and a new Lease would outlive it.
+                    guard let owner = try await deployments.getIfPresent(name), owner.metadata.deletionTimestamp == nil, let uid = owner.metadata.uid else {
+                        logger.info("not creating the Lease: its Deployment is gone or being deleted", metadata: ["deployment": "\(configuration.namespace)/\(name)"])
+                        return false
+                    }
+                    owners = [OwnerReference(apiVersion: "apps/v1", kind: "Deployment", name: name, uid: uid)]
+                }
                 let created = try await leases.create(Lease(
-                    metadata: ObjectMeta(name: configuration.leaseName, namespace: configuration.namespace),
+                    metadata: ObjectMeta(name: configuration.leaseName, namespace: configuration.namespace, ownerReferences: owners),
                     spec: LeaseSpec(holderIdentity: me, leaseDurationSeconds: seconds(configuration.leaseDuration), acquireTime: t, renewTime: t, leaseTransitions: 0)))
                 observe(created)
                 return true

@@ -43,6 +43,7 @@ public struct ResourceDescriptor: Sendable, Hashable, CustomStringConvertible {
     public static let events = ResourceDescriptor(group: "", version: "v1", kind: "Event", plural: "events", namespaced: true)
     public static let jobs = ResourceDescriptor(group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true)
     public static let leases = ResourceDescriptor(group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true)
+    public static let deployments = ResourceDescriptor(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true)
     public static let customResourceDefinitions = ResourceDescriptor(
         group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition",
         plural: "customresourcedefinitions", namespaced: false)
