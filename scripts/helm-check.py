@@ -41,6 +41,8 @@ SDK_DIR = Path(os.environ.get("SKED_HELM_SDKPY_DIR", Path.home() / ".cache" / "s
 
 
 def die(message: str, code: int = 1) -> None:
+    # One line: Helm's schema errors span several ("...chart(s):\n  sked:\n  - at '/image/...").
+    message = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
     print(f"helm-check: {message}", file=sys.stderr)
     sys.exit(code)
 

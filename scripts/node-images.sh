@@ -2,7 +2,7 @@
 # Builds (once per machine) the two container images the local node (scripts/node.sh) needs,
 # since no registry is reachable: docker-archive tarballs made from Debian's static busybox.
 #
-#   docker.io/library/busybox:1.36   /bin/busybox + sh, sleep, true, false, echo, cat, date, env, wget
+#   docker.io/library/busybox:1.36   /bin/busybox + sh, sleep, true, false, echo, cat, date, env, nc
 #                                    symlinks, /etc/passwd, /etc/group, /tmp
 #   k8s.gcr.io/pause:3.2             the same layer, Cmd ["/bin/sleep","2147483647"] (the pod
 #                                    sandbox only has to hold the namespaces open)
@@ -14,7 +14,7 @@ set -euo pipefail
 
 CACHE="${SKED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sked}"
 OUT="$CACHE/images"
-RECIPE=2   # bump after changing the image layout
+RECIPE=3   # bump after changing the image layout
 
 log() { echo "node-images: $*" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -41,7 +41,7 @@ from docker_archive import Layer, write_image
 busybox, out, arch = sys.argv[1], sys.argv[2], sys.argv[3]
 layer = Layer()
 layer.host_file("bin/busybox", busybox, 0o755)
-for tool in ["cat", "date", "echo", "env", "false", "sh", "sleep", "true", "wget"]:
+for tool in ["cat", "date", "echo", "env", "false", "sh", "sleep", "true", "nc"]:
     layer.symlink("bin/" + tool, "busybox")
 layer.file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
 layer.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")

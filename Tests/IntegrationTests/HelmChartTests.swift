@@ -63,8 +63,8 @@ import Testing
     /// value, and nothing is installed.
     @Test(arguments: [
         (["--set", "replicaCount=2", "--set", "leaderElection.enabled=false"], "replicaCount > 1 needs leaderElection.enabled=true"),
-        (["--set", "image.repository="], "image.repository"),
-        (["--set", "image.pullPolicy=Sometimes"], "image.pullPolicy"),
+        (["--set", "image.repository="], "/image/repository"),
+        (["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
     ])
     func valuesThatCannotWorkFailAtInstall(values: [String], message: String) async throws {
         let plane = try await TestControlPlane.shared()

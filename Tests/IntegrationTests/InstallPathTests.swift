@@ -20,65 +20,72 @@ import Testing
             let common = ["--kubeconfig", node.plane.adminKubeconfig, "--namespace", ns, "--release", release]
             let (installed, installOut) = try node.helm(["install"] + common + [node.chart] + values)
             try #require(installed == 0, "\(installOut)")
-
-            let deployment = "e2e-sked-operator"
-            let selector = "app.kubernetes.io/instance=\(release),app.kubernetes.io/component=operator"
-            let pods = try await node.readyPods(client, namespace: ns, selector: selector, count: 2)
-            try node.checkRestrictedContext(pods)
-            for pod in pods { print("install-path: helm pod \(pod.name) created -> Ready \(pod.startToReady) s") }
-            let leader = try await node.leader(client, namespace: ns, lease: deployment, pods: pods)
-            // The chart's metrics Service answers from inside the cluster (kube-proxy).
-            let scraped = try await node.fetchFromPod(client, namespace: ns, service: "e2e-sked-metrics", port: 8080, path: "/metrics")
-            #expect(scraped.contains("sked_build_info{"), "\(scraped.prefix(500))")
-
-            // A ScheduledJob applied with kubectl runs to completion on the node.
-            let sj = try node.applyScheduledJob(namespace: ns, name: "every10s")
-            #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
-                try await node.history(client, namespace: ns, sj).contains { $0.result == .succeeded }
-            }, "a run of \(sj) succeeded on the node")
-            let st = try await client.api(ScheduledJob.self, namespace: ns).get(sj).status
-            #expect(st?.conditions?.first { $0.type == "Ready" }?.status == "True", "Europe/Berlin is known in the image: \(String(describing: st?.conditions))")
-
-            // Failover: the leader pod goes (SIGTERM releases the Lease), the standby leads.
-            let deletedAt = Date()
-            try await client.api(UnstructuredObject.self, namespace: ns, resource: .pods).delete(leader.name)
-            let standby = try #require(pods.first { $0.name != leader.name })
-            var holder = ""
-            #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
-                holder = try await node.leaseHolder(client, namespace: ns, lease: deployment) ?? ""
-                return holder.hasPrefix(standby.name + "_")
-            }, "the standby \(standby.name) took the Lease (holder \(holder))")
-            let failover = Date().timeIntervalSince(deletedAt)
-            print("install-path: failover (leader pod deleted -> standby holds the Lease) \(String(format: "%.1f", failover)) s")
-            #expect(try await node.metricsLeader(standby) == 1)
-            _ = try await node.readyPods(client, namespace: ns, selector: selector, count: 2)
-            try await node.waitForTicks(client, namespace: ns, sj, after: Date(), count: 2)
-            try await node.checkTicks(client, namespace: ns, sj)
-
-            // Upgrade with a changed value: a rolling update of both pods, no tick doubled or lost.
-            let (upgraded, upgradeOut) = try node.helm(["upgrade"] + common + [node.chart] + values + ["--set", "logLevel=debug"])
-            try #require(upgraded == 0, "\(upgradeOut)")
-            #expect(try await eventually(timeout: .seconds(240), interval: .seconds(1)) {
-                let now = try await node.podList(client, namespace: ns, selector: selector)
-                return now.count == 2 && now.allSatisfy { $0.ready && $0.args.contains("--log-level=debug") }
-            }, "both pods were replaced by ready ones with --log-level=debug")
-            try await node.waitForTicks(client, namespace: ns, sj, after: Date(), count: 2)
-            try await node.checkTicks(client, namespace: ns, sj)
-
-            // Uninstall: nothing of the release is left, and no run starts afterwards.
-            let (removed, removeOut) = try node.helm(["uninstall"] + common + ["--wait"])
-            try #require(removed == 0, "\(removeOut)")
-            #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
-                try await node.podList(client, namespace: ns, selector: selector).isEmpty
-            }, "the operator pods are gone")
-            let left = try await node.releaseObjects(client, namespace: ns, release: release)
-            #expect(left.isEmpty, "left behind by helm uninstall: \(left)")
-            let stoppedAt = Date()
-            let lastBefore = try await node.tickTimes(client, namespace: ns, sj).last ?? 0
-            try await Task.sleep(for: .seconds(2 * Self.period + 2))
-            let after = try await node.tickTimes(client, namespace: ns, sj).filter { $0 > lastBefore && Double($0) > stoppedAt.timeIntervalSince1970 }
-            #expect(after.isEmpty, "runs started after uninstall: \(after)")
+            // Cluster-wide objects outlive the namespace: a failed check must not leave them.
+            do { try await helmReleaseChecks(node, client, ns, release, common, values) } catch {
+                _ = try? node.helm(["uninstall"] + common)
+                throw error
+            }
         }
+    }
+
+    func helmReleaseChecks(_ node: NodeInstall, _ client: KubernetesClient, _ ns: String, _ release: String, _ common: [String], _ values: [String]) async throws {
+        let deployment = "e2e-sked-operator"
+        let selector = "app.kubernetes.io/instance=\(release),app.kubernetes.io/component=operator"
+        let pods = try await node.readyPods(client, namespace: ns, selector: selector, count: 2)
+        try node.checkRestrictedContext(pods)
+        for pod in pods { print("install-path: helm pod \(pod.name) created -> Ready \(pod.startToReady) s") }
+        let leader = try await node.leader(client, namespace: ns, lease: deployment, pods: pods)
+        // The chart's metrics Service answers from inside the cluster (kube-proxy).
+        let scraped = try await node.fetchFromPod(client, namespace: ns, service: "e2e-sked-metrics", port: 8080, path: "/metrics")
+        #expect(scraped.contains("sked_build_info{"), "\(scraped.prefix(500))")
+
+        // A ScheduledJob applied with kubectl runs to completion on the node.
+        let sj = try node.applyScheduledJob(namespace: ns, name: "every10s")
+        #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
+            try await node.history(client, namespace: ns, sj).contains { $0.result == .succeeded }
+        }, "a run of \(sj) succeeded on the node")
+        let st = try await client.api(ScheduledJob.self, namespace: ns).get(sj).status
+        #expect(st?.conditions?.first { $0.type == "Ready" }?.status == "True", "Europe/Berlin is known in the image: \(String(describing: st?.conditions))")
+
+        // Failover: the leader pod goes (SIGTERM releases the Lease) and another pod leads: the
+        // standby, or the replacement the ReplicaSet starts meanwhile, whichever asks first.
+        let deletedAt = Date()
+        try await client.api(UnstructuredObject.self, namespace: ns, resource: .pods).delete(leader.name)
+        var holder = ""
+        #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
+            holder = try await node.leaseHolder(client, namespace: ns, lease: deployment) ?? ""
+            return !holder.isEmpty && !holder.hasPrefix(leader.name + "_")
+        }, "another pod took the Lease from \(leader.name) (holder \(holder))")
+        let failover = Date().timeIntervalSince(deletedAt)
+        print("install-path: failover (leader pod deleted -> another pod holds the Lease) \(String(format: "%.1f", failover)) s")
+        let replaced = try await node.readyPods(client, namespace: ns, selector: selector, count: 2)
+        _ = try await node.leader(client, namespace: ns, lease: deployment, pods: replaced)
+        try await node.waitForTicks(client, namespace: ns, sj, after: Date(), count: 2)
+        try await node.checkTicks(client, namespace: ns, sj)
+
+        // Upgrade with a changed value: a rolling update of both pods, no tick doubled or lost.
+        let (upgraded, upgradeOut) = try node.helm(["upgrade"] + common + [node.chart] + values + ["--set", "logLevel=debug"])
+        try #require(upgraded == 0, "\(upgradeOut)")
+        #expect(try await eventually(timeout: .seconds(240), interval: .seconds(1)) {
+            let now = try await node.podList(client, namespace: ns, selector: selector)
+            return now.count == 2 && now.allSatisfy { $0.ready && $0.args.contains("--log-level=debug") }
+        }, "both pods were replaced by ready ones with --log-level=debug")
+        try await node.waitForTicks(client, namespace: ns, sj, after: Date(), count: 2)
+        try await node.checkTicks(client, namespace: ns, sj)
+
+        // Uninstall: nothing of the release is left, and no run starts afterwards.
+        let (removed, removeOut) = try node.helm(["uninstall"] + common + ["--wait"])
+        try #require(removed == 0, "\(removeOut)")
+        #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
+            try await node.podList(client, namespace: ns, selector: selector).isEmpty
+        }, "the operator pods are gone")
+        let left = try await node.releaseObjects(client, namespace: ns, release: release)
+        #expect(left.isEmpty, "left behind by helm uninstall: \(left)")
+        let stoppedAt = Date()
+        let lastBefore = try await node.tickTimes(client, namespace: ns, sj).last ?? 0
+        try await Task.sleep(for: .seconds(2 * Self.period + 2))
+        let after = try await node.tickTimes(client, namespace: ns, sj).filter { $0 > lastBefore && Double($0) > stoppedAt.timeIntervalSince1970 }
+        #expect(after.isEmpty, "runs started after uninstall: \(after)")
     }
 
     @Test func kustomizeConfigDefault() async throws {
@@ -273,7 +280,8 @@ struct NodeInstall: Sendable {
         let pod = UnstructuredObject(apiVersion: "v1", kind: "Pod", metadata: ObjectMeta(name: name), fields: [
             "spec": ["restartPolicy": "Never", "automountServiceAccountToken": false, "terminationGracePeriodSeconds": 0, "containers": [[
                 "name": "fetch", "image": "docker.io/library/busybox:1.36",
-                "command": ["sh", "-c", .string("wget -q -T 10 -O- http://\(ip):\(port)\(path)")],
+                // nc, not wget: Debian's static busybox wget crashes resolving the "http" service
+                "command": ["sh", "-c", .string("printf 'GET \(path) HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) \(port)")],
             ]]],
         ])
         let pods = client.api(UnstructuredObject.self, namespace: namespace, resource: .pods)
