@@ -22,8 +22,9 @@ enum RunMetrics {
         for record in after.history ?? [] where !known.contains(record.name) {
             Counter(label: "sked_runs_finished_total", dimensions: dimensions(sj, target) + [("result", record.result.rawValue)]).increment()
         }
-        let missed = (after.missedRuns ?? 0) - (before?.missedRuns ?? 0)
-        if missed > 0 {
+        // Status can be written by others: no trap on any pair of counts.
+        let (missed, overflow) = (after.missedRuns ?? 0).subtractingReportingOverflow(before?.missedRuns ?? 0)
+        if !overflow, missed > 0 {
             Counter(label: "sked_runs_missed_total", dimensions: [("namespace", sj.metadata.namespace ?? ""), ("scheduledjob", sj.metadata.name ?? "")]).increment(by: missed)
         }
     }

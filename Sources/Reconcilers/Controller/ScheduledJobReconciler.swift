@@ -141,7 +141,7 @@ public struct ScheduledJobReconciler: Sendable {
         var poll = target.pollInterval(for: status.active ?? [], now: now())
         if acted, let p = poll { poll = min(p, 1) }
         guard let after = [plan.requeueAfter, poll].compactMap({ $0 }).min() else { return .awaitChange }
-        return .requeue(after: .nanoseconds(Int64((after * 1e9).rounded(.up))))
+        return .requeue(after: .seconds(clampingRequeue: after))
     }
 
     /// `Ready=False` with a reason and a message of bounded size (it is shown by `kubectl get`).
@@ -231,5 +231,17 @@ public struct ScheduledJobReconciler: Sendable {
             status.active?[i].jarID = flink.jarID
             status.active?[i].jobManagerURL = flink.jobManagerURL
         }
+    }
+}
+
+extension Duration {
+    /// A requeue delay from seconds derived from user values: never negative, at most a day
+    /// (a later wake-up is simply planned again then, level-triggered), and never a trap for a
+    /// value beyond what Int64 nanoseconds hold.
+    static func seconds(clampingRequeue seconds: TimeInterval) -> Duration {
+        let day: TimeInterval = 86_400
+        if seconds.isNaN || seconds >= day { return .seconds(Int64(day)) }
+        if seconds <= 0 { return .zero }
+        return .nanoseconds(Int64((seconds * 1e9).rounded(.up)))
     }
 }

@@ -29,7 +29,8 @@ public struct ObservedRun: Sendable, Hashable {
         self.runID = runID
         self.scheduledTime = scheduledTime
         self.trigger = trigger
-        self.attempt = attempt
+        // Read back from a Job annotation or from status, which others can write too.
+        self.attempt = min(max(attempt, 1), SpecBounds.maxAttempt)
         self.startTime = startTime
         self.createdAt = createdAt
         self.state = state

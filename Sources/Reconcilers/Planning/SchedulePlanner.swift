@@ -102,7 +102,7 @@ private struct Planning {
         pendingRetries.append(PendingRetry(
             scheduledTime: run.scheduledTime, attempt: next, notBefore: finishedAt.addingTimeInterval(delay),
             runID: run.runID, trigger: run.trigger))
-        event(.normal, "RetryScheduled", "Run \(run.name) will be retried as attempt \(next) of \(spec.retryLimit + 1) in \(Int(delay))s")
+        event(.normal, "RetryScheduled", "Run \(run.name) will be retried as attempt \(next) of \(spec.retryLimit + 1) in \(Int(delay.rounded()))s")
     }
 
     // MARK: Stop, timeout
@@ -250,7 +250,11 @@ private struct Planning {
         if let next = status.nextScheduleTime { wakeups.append(next) }
     }
 
-    mutating func addMissed(_ n: Int) { status.missedRuns = (status.missedRuns ?? 0) + n }
+    /// Saturating: the count in status may have been written by someone else.
+    mutating func addMissed(_ n: Int) {
+        let (sum, overflow) = (status.missedRuns ?? 0).addingReportingOverflow(n)
+        status.missedRuns = overflow ? Int.max : sum
+    }
 
     /// Ticks strictly between `earliest` and `tick` (missed ones), counted up to a cap so that
     /// a per-second schedule after long downtime costs nothing; beyond the cap the count says so.

@@ -52,12 +52,28 @@ public struct ValidatedSpec: Sendable {
     public var retryBackoffSeconds: Int64
     public var retryMaxBackoffSeconds: Int64
 
-    /// Delay before retry attempt `attempt + 1`: backoff · 2^(attempt-1), capped.
+    /// Delay before retry attempt `attempt + 1`: backoff · 2^(attempt-1), capped. Closed form
+    /// in floating point, so any attempt number costs the same and cannot overflow.
     public func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
-        var d = Double(retryBackoffSeconds)
-        for _ in 1..<max(1, attempt) where d < Double(retryMaxBackoffSeconds) { d *= 2 }
-        return min(d, Double(retryMaxBackoffSeconds))
+        let doublings = Double(min(max(attempt, 1), 64) - 1)
+        return min(Double(retryBackoffSeconds) * pow(2, doublings), Double(retryMaxBackoffSeconds))
     }
+}
+
+/// The largest values a spec may hold. Each keeps what sked derives from it far from the limits
+/// of the integer types it is computed in (a duration in nanoseconds overflows Int64 after 292
+/// years), and bounds what a ScheduledJob's status can grow to. The CRD schema carries the same
+/// maxima, so the API server refuses what validation would.
+public enum SpecBounds {
+    /// Ten years, for every field counted in seconds.
+    public static let maxSeconds: Int64 = 315_360_000
+    public static let maxRetryLimit = 100
+    public static let maxHistoryLimit = 100
+    /// Flink's own upper bound for a job's (max) parallelism.
+    public static let maxParallelism = 32768
+    /// The largest attempt number read back from a Job or from status (someone else may have
+    /// written it): beyond any retry limit, so it never gets a further retry.
+    public static let maxAttempt = maxRetryLimit + 1
 }
 
 /// Why a spec is unusable: the `Ready` condition's reason and a message naming the field.
@@ -102,21 +118,20 @@ extension ScheduledJobSpec {
         guard let policy = ConcurrencyPolicy(rawValue: policyName) else {
             return .failure(.invalidSpec("spec.concurrencyPolicy: \"\(policyName)\" is not one of Allow, Forbid, Replace"))
         }
-        func nonNegative<T: BinaryInteger>(_ v: T?, _ field: String) -> SpecProblem? {
-            if let v, v < 0 { return .invalidSpec("spec.\(field): must be >= 0, got \(v)") }
-            return nil
+        func inRange<T: BinaryInteger>(_ v: T?, _ field: String, _ range: ClosedRange<T>) -> SpecProblem? {
+            guard let v, !range.contains(v) else { return nil }
+            return .invalidSpec("spec.\(field): must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
         }
         let checks: [SpecProblem?] = [
-            nonNegative(startingDeadlineSeconds, "startingDeadlineSeconds"),
-            nonNegative(successfulRunsHistoryLimit, "successfulRunsHistoryLimit"),
-            nonNegative(failedRunsHistoryLimit, "failedRunsHistoryLimit"),
-            nonNegative(runTimeoutSeconds, "runTimeoutSeconds"),
-            nonNegative(retry?.limit, "retry.limit"),
-            nonNegative(retry?.backoffSeconds, "retry.backoffSeconds"),
-            nonNegative(retry?.maxBackoffSeconds, "retry.maxBackoffSeconds"),
+            inRange(startingDeadlineSeconds, "startingDeadlineSeconds", 0...SpecBounds.maxSeconds),
+            inRange(successfulRunsHistoryLimit, "successfulRunsHistoryLimit", 0...SpecBounds.maxHistoryLimit),
+            inRange(failedRunsHistoryLimit, "failedRunsHistoryLimit", 0...SpecBounds.maxHistoryLimit),
+            inRange(runTimeoutSeconds, "runTimeoutSeconds", 1...SpecBounds.maxSeconds),
+            inRange(retry?.limit, "retry.limit", 0...SpecBounds.maxRetryLimit),
+            inRange(retry?.backoffSeconds, "retry.backoffSeconds", 0...SpecBounds.maxSeconds),
+            inRange(retry?.maxBackoffSeconds, "retry.maxBackoffSeconds", 0...SpecBounds.maxSeconds),
         ]
         if let problem = checks.compactMap({ $0 }).first { return .failure(problem) }
-        if let t = runTimeoutSeconds, t == 0 { return .failure(.invalidSpec("spec.runTimeoutSeconds: must be >= 1 when set")) }
 
         return .success(ValidatedSpec(
             kind: kind, schedule: parsed, timeZone: zone, suspend: suspend ?? false, concurrencyPolicy: policy,
@@ -149,7 +164,9 @@ extension FlinkJobSpec {
         guard let mode = FlinkStopMode(rawValue: modeName) else {
             return .failure(.invalidSpec("spec.flinkJob.stopMode: \"\(modeName)\" is not one of Cancel, Savepoint"))
         }
-        if let p = parallelism, p < 1 { return .failure(.invalidSpec("spec.flinkJob.parallelism: must be >= 1, got \(p)")) }
+        if let p = parallelism, !(1...SpecBounds.maxParallelism).contains(p) {
+            return .failure(.invalidSpec("spec.flinkJob.parallelism: must be between 1 and \(SpecBounds.maxParallelism), got \(p)"))
+        }
         if let ref = headersSecretRef, ref.name.isEmpty { return .failure(.invalidSpec("spec.flinkJob.headersSecretRef.name must not be empty")) }
         if let e = entryClass, e.isEmpty || e.contains(where: \.isWhitespace) {
             return .failure(.invalidSpec("spec.flinkJob.entryClass: \"\(e)\" is not a Java class name"))

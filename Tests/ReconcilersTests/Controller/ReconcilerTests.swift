@@ -19,6 +19,18 @@ import Testing
         #expect(action == .requeue(after: .milliseconds(9750)))
     }
 
+    @Test func aYearlyScheduleRequeuesAfterADayAtMost() async throws {
+        // The next tick is next year: woken after a day and planned again (level-triggered).
+        let action = try await reconciler.reconcile(scheduledJob(schedule: "0 0 0 1 1 *", created: at(-5)))
+        #expect(action == .requeue(after: .seconds(86_400)))
+    }
+
+    @Test(arguments: [(-1.0, Duration.zero), (0.5, .milliseconds(500)), (86_399.5, .milliseconds(86_399_500)),
+                      (1e300, .seconds(86_400)), (.infinity, .seconds(86_400)), (.nan, .seconds(86_400)), (-.infinity, .zero)])
+    func requeueDelaysFromAnyNumberOfSecondsAreClamped(seconds: Double, expected: Duration) {
+        #expect(Duration.seconds(clampingRequeue: seconds) == expected)
+    }
+
     @Test func adoptingARunThatAlreadyExistedIsSilent() async throws {
         target.startAnswer.value = .success(.alreadyExisted(uid: "old-uid"))
         _ = try await reconciler.reconcile(scheduledJob(created: at(-5)))

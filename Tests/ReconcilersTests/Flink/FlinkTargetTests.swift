@@ -360,7 +360,8 @@ final class FakeFlink: Sendable {
         #expect(problem { $0.jarURL = "s3://bucket/job.jar" } == #"spec.flinkJob.jarURL: "s3://bucket/job.jar" is not an http(s) URL"#)
         #expect(problem { $0.jarURL = nil } == "spec.flinkJob.jarURL is required")
         #expect(problem { $0.stopMode = "Drain" } == #"spec.flinkJob.stopMode: "Drain" is not one of Cancel, Savepoint"#)
-        #expect(problem { $0.parallelism = 0 } == "spec.flinkJob.parallelism: must be >= 1, got 0")
+        #expect(problem { $0.parallelism = 0 } == "spec.flinkJob.parallelism: must be between 1 and 32768, got 0")
+        #expect(problem { $0.parallelism = Int.max } == "spec.flinkJob.parallelism: must be between 1 and 32768, got \(Int.max)")
         #expect(problem { $0.entryClass = "dev.sked Job" } == #"spec.flinkJob.entryClass: "dev.sked Job" is not a Java class name"#)
     }
 }

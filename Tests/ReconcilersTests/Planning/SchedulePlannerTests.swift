@@ -386,3 +386,78 @@ import Testing
         #expect(recorded?.kind == "FlinkJob" && recorded?.flinkJobID == "0123" && recorded?.savepointPath == "file:/sp")
     }
 }
+
+/// Values an author can write that once made the operator trap (exit 132) on every restart,
+/// so that no ScheduledJob in the cluster was scheduled any more.
+@Suite struct IntegerBounds {
+    static func spec(_ configure: (inout ScheduledJobSpec) -> Void) -> ScheduledJobSpec { scheduledJob(configure: configure).spec }
+
+    @Test(arguments: [
+        (spec { $0.retry = RetrySpec(limit: Int.max) }, "spec.retry.limit: must be between 0 and 100, got 9223372036854775807"),
+        (spec { $0.retry = RetrySpec(limit: -1) }, "spec.retry.limit: must be between 0 and 100, got -1"),
+        (spec { $0.retry = RetrySpec(backoffSeconds: .max) }, "spec.retry.backoffSeconds: must be between 0 and 315360000, got 9223372036854775807"),
+        (spec { $0.retry = RetrySpec(maxBackoffSeconds: 315_360_001) }, "spec.retry.maxBackoffSeconds: must be between 0 and 315360000, got 315360001"),
+        (spec { $0.runTimeoutSeconds = 10_000_000_000 }, "spec.runTimeoutSeconds: must be between 1 and 315360000, got 10000000000"),
+        (spec { $0.runTimeoutSeconds = 0 }, "spec.runTimeoutSeconds: must be between 1 and 315360000, got 0"),
+        (spec { $0.startingDeadlineSeconds = .max }, "spec.startingDeadlineSeconds: must be between 0 and 315360000, got 9223372036854775807"),
+        (spec { $0.successfulRunsHistoryLimit = 101 }, "spec.successfulRunsHistoryLimit: must be between 0 and 100, got 101"),
+        (spec { $0.failedRunsHistoryLimit = .max }, "spec.failedRunsHistoryLimit: must be between 0 and 100, got 9223372036854775807"),
+    ])
+    func aValueBeyondItsBoundIsInvalidSpecNamingTheField(spec: ScheduledJobSpec, message: String) {
+        let failed = run("sj-1", scheduled: at(-20), state: .finished(.failed, at: at(-5), message: "boom"))
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-20))) { $0 = spec }, runs: [failed], now: t0)
+        let ready = plan.status.conditions?[type: "Ready"]
+        #expect(ready?.reason == "InvalidSpec")
+        #expect(ready?.message == message)
+        #expect(plan.status.phase == "Invalid")
+        #expect(plan.startedRuns.isEmpty)
+    }
+
+    @Test func theLargestAllowedValuesPlanWithoutTrapping() {
+        let configure: (inout ScheduledJobSpec) -> Void = {
+            $0.retry = RetrySpec(limit: SpecBounds.maxRetryLimit, backoffSeconds: SpecBounds.maxSeconds, maxBackoffSeconds: SpecBounds.maxSeconds)
+            $0.runTimeoutSeconds = SpecBounds.maxSeconds
+            $0.startingDeadlineSeconds = SpecBounds.maxSeconds
+            $0.successfulRunsHistoryLimit = SpecBounds.maxHistoryLimit
+            $0.failedRunsHistoryLimit = SpecBounds.maxHistoryLimit
+        }
+        let tick = at(-20)
+        let id = RunNaming.scheduledRunID(tick)
+        let failed = run("sj-\(id)-r100", scheduled: tick, trigger: .retry, attempt: 100, state: .finished(.failed, at: at(-5), message: "boom"), runID: id)
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: t0), configure: configure), runs: [failed], now: at(0.5))
+        #expect(plan.status.conditions?[type: "Ready"]?.status == "True")
+        let retry = plan.status.pendingRetries?.first
+        #expect(retry?.attempt == 101)
+        #expect(retry?.notBefore == at(-5).addingTimeInterval(TimeInterval(SpecBounds.maxSeconds)))  // capped at maxBackoffSeconds
+    }
+
+    @Test func anAttemptNumberReadBackFromTheClusterIsClampedAndGetsNoFurtherRetry() {
+        let configure: (inout ScheduledJobSpec) -> Void = { $0.retry = RetrySpec(limit: 3) }
+        // A Job whose sked.dev/attempt annotation someone set near Int.max.
+        let job = Job(
+            metadata: ObjectMeta(name: "sj-1", annotations: [
+                "sked.dev/scheduled-time": "2016-05-19T10:00:00Z", "sked.dev/run-id": "1463652000", "sked.dev/attempt": String(Int.max),
+            ]),
+            status: JobStatus(conditions: [JobCondition(type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "boom", lastTransitionTime: at(60))]))
+        let observed = JobTarget.observedRun(of: job)
+        #expect(observed?.attempt == SpecBounds.maxAttempt)
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: t0), configure: configure), runs: [observed!], now: at(61))
+        #expect(plan.status.pendingRetries == nil)
+        #expect(plan.status.history?.first?.attempt == SpecBounds.maxAttempt)
+    }
+
+    @Test func aMissedRunsCountAtIntMaxSaturates() {
+        // Forbid with an active run: the tick is counted missed on top of a count someone wrote.
+        let sj = scheduledJob(status: status(lastSchedule: at(-10)) { $0.missedRuns = Int.max }) { $0.concurrencyPolicy = "Forbid" }
+        let plan = SchedulePlanner.plan(sj, runs: [run("sj-busy", scheduled: at(-10))], now: at(0.5))
+        #expect(plan.status.missedRuns == Int.max)
+    }
+
+    @Test(arguments: [1, 2, 3, 10, 63, 64, 65, 1000, Int.max])
+    func theBackoffIsClosedFormForAnyAttempt(attempt: Int) throws {
+        let spec = try scheduledJob { $0.retry = RetrySpec(limit: 100, backoffSeconds: 10, maxBackoffSeconds: 600) }.spec.validated().get()
+        var looped = 10.0
+        for _ in 1..<min(attempt, 70) where looped < 600 { looped *= 2 }
+        #expect(spec.retryDelay(afterAttempt: attempt) == min(looped, 600))
+    }
+}
