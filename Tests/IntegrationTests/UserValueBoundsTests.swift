@@ -1,0 +1,80 @@
+import Foundation
+import K8sClient
+import K8sTestSupport
+import Reconcilers
+import Testing
+
+/// Numbers a ScheduledJob author can write that once made the operator trap on every restart
+/// (and its standby after it), so that no ScheduledJob in the cluster was scheduled any more.
+/// The controller runs in this test process: a trap would end the whole test run.
+@Suite struct UserValueBounds {
+    @Test(arguments: [
+        ("spec.retry.limit", "100"), ("spec.retry.backoffSeconds", "315360000"), ("spec.retry.maxBackoffSeconds", "315360000"),
+        ("spec.runTimeoutSeconds", "315360000"), ("spec.startingDeadlineSeconds", "315360000"),
+        ("spec.successfulRunsHistoryLimit", "100"), ("spec.failedRunsHistoryLimit", "100"),
+    ])
+    func aNumberBeyondItsMaximumIsRefusedAtApplyNamingTheField(field: String, maximum: String) async throws {
+        try await OperatorFixture.with("bounds") { f in
+            let huge = Int.max
+            do {
+                _ = try await f.create("too-big", schedule: "* * * * *") {
+                    switch field {
+                    case "spec.retry.limit": $0.retry = RetrySpec(limit: huge)
+                    case "spec.retry.backoffSeconds": $0.retry = RetrySpec(backoffSeconds: Int64(huge))
+                    case "spec.retry.maxBackoffSeconds": $0.retry = RetrySpec(maxBackoffSeconds: Int64(huge))
+                    case "spec.runTimeoutSeconds": $0.runTimeoutSeconds = Int64(huge)
+                    case "spec.startingDeadlineSeconds": $0.startingDeadlineSeconds = Int64(huge)
+                    case "spec.successfulRunsHistoryLimit": $0.successfulRunsHistoryLimit = huge
+                    default: $0.failedRunsHistoryLimit = huge
+                    }
+                }
+                Issue.record("the API server admitted \(field) = \(huge)")
+            } catch let e as KubernetesError {
+                #expect(e.statusCode == 422)
+                #expect(e.message.contains("\(field) in body should be less than or equal to \(maximum)"), "\(e.message)")
+            }
+            // The largest allowed value is admitted.
+            _ = try await f.create("largest", schedule: "* * * * *") {
+                $0.retry = RetrySpec(limit: 100, backoffSeconds: 315_360_000, maxBackoffSeconds: 315_360_000)
+                $0.runTimeoutSeconds = 315_360_000
+                $0.startingDeadlineSeconds = 315_360_000
+                $0.successfulRunsHistoryLimit = 100
+                $0.failedRunsHistoryLimit = 100
+            }
+        }
+    }
+
+    @Test func aFailedJobWhoseAttemptAnnotationIsNearIntMaxIsRecordedAndNotRetriedWhileOthersKeepRunning() async throws {
+        try await OperatorFixture.with("attempt") { f in
+            try await f.running {
+                let victim = try await f.create("victim", schedule: "* * * * *") {
+                    $0.suspend = true
+                    $0.retry = RetrySpec(limit: 3, backoffSeconds: 1)
+                }
+                _ = try await f.create("healthy", schedule: "*/2 * * * * *")
+                // A Job of the victim's, as sked would make it, whose attempt someone set near Int.max.
+                let scheduled = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
+                let runID = RunNaming.scheduledRunID(scheduled)
+                let request = RunRequest(
+                    name: RunNaming.runName(scheduledJob: "victim", runID: runID, attempt: 1), runID: runID,
+                    scheduledTime: scheduled, trigger: .schedule, attempt: 1)
+                var job = JobTarget.makeJob(request, for: victim, spec: try victim.spec.validated().get())
+                job.metadata.annotations?[JobTarget.Annotation.attempt] = String(Int.max - 1)
+                let created = try await f.jobs.create(job)
+                try await f.finish(created, succeeded: false, message: "exit 1")
+
+                let recorded = try await eventually(timeout: .seconds(30)) {
+                    try await f.scheduledJobs.get("victim").status?.history?.contains { $0.name == request.name } == true
+                }
+                #expect(recorded)
+                let status = try #require(try await f.scheduledJobs.get("victim").status)
+                #expect(status.history?.first { $0.name == request.name }?.attempt == SpecBounds.maxAttempt)
+                #expect(status.pendingRetries == nil)
+                #expect(status.conditions?[type: "Ready"]?.status == "True")
+                // The controller is still scheduling: the healthy ScheduledJob gets new Jobs.
+                let before = try await f.childJobs(of: "healthy").count
+                #expect(try await eventually(timeout: .seconds(30)) { try await f.childJobs(of: "healthy").count >= before + 2 })
+            }
+        }
+    }
+}
