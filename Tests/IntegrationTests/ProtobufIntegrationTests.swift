@@ -86,6 +86,7 @@ import Testing
                     case .deleted(let j): seen.append("DELETED \(j.metadata.name!) \(j.metadata.deletionTimestamp != nil || j.metadata.name != nil)")
                     case .bookmark: break
                     case .error(let s): seen.append("ERROR \(s.reason ?? "")")
+                    case .undecodable(let u, _): seen.append("UNDECODABLE \(u)")
                     }
                 }
                 return seen

@@ -27,7 +27,7 @@ func compactEtcd(_ etcd: String) throws {
                         switch e {
                         case .restarted: restarts.withLock { $0 += 1 }
                         case .applied(let o): _ = seen.withLock { $0.insert(o.metadata.name!) }
-                        case .deleted: break
+                        case .deleted, .undecodable: break
                         }
                     }
                 }

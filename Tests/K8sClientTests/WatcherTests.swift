@@ -14,6 +14,7 @@ func describe(_ e: WatcherEvent<ConfigMap>) -> String {
     case .restarted(let items, _): "restarted " + items.compactMap(\.metadata.name).sorted().joined(separator: ",")
     case .applied(let o): "applied \(o.metadata.name!)@\(o.metadata.resourceVersion!)"
     case .deleted(let o): "deleted \(o.metadata.name!)"
+    case .undecodable(let u, let deleted): "undecodable \(u.metadata.name!)@\(u.metadata.resourceVersion ?? "")\(deleted ? " deleted" : ""): \(u.problem)"
     }
 }
 
@@ -136,6 +137,7 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
                     case .added(let o): s = "added \(o.metadata.name!)"
                     case .updated(_, let o): s = "updated \(o.metadata.name!)"
                     case .deleted(let o): s = "deleted \(o.metadata.name!)"
+                    case .undecodable(let u): s = "undecodable \(u.metadata.name!)"
                     }
                     notes.withLock { $0.append(s) }
                 }

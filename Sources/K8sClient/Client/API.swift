@@ -73,7 +73,13 @@ public struct API<R: KubernetesResource>: Sendable {
         if let type = R.self as? any ProtobufDecodable.Type, KubernetesProtobuf.isProtobuf(data) {
             return try decodeList(type, data)
         }
-        return try decode(ObjectList<R>.self, data, "\(resource) list")
+        do {
+            return try decode(ObjectList<R>.self, data, "\(resource) list")
+        } catch {
+            // One bad object must not fail the page, and with it every list and relist.
+            if let list = LenientDecoding.list(R.self, data, KubernetesJSON.decoder(omitSpec: omitsSpec)) { return list }
+            throw error
+        }
     }
 
     private func decodeList<P: ProtobufDecodable>(_ type: P.Type, _ data: Data) throws -> ObjectList<R> {
@@ -90,11 +96,15 @@ public struct API<R: KubernetesResource>: Sendable {
         var opts = options
         opts.limit = pageSize
         var items: [R] = []
+        var undecodable: [UndecodableObject] = []
         while true {
             let page = try await list(opts)
             items += page.items
+            undecodable += page.undecodable
             guard let token = page.metadata.continue, !token.isEmpty else {
-                return ObjectList(metadata: page.metadata, items: items)
+                var all = ObjectList(metadata: page.metadata, items: items)
+                all.undecodable = undecodable
+                return all
             }
             opts.continueToken = token
         }
@@ -135,6 +145,15 @@ public struct API<R: KubernetesResource>: Sendable {
     }
 
     public func patch(_ name: String, _ patch: Patch, subresource: String? = nil) async throws -> R {
+        try decodeObject(try await send(patch, to: name, subresource: subresource), "\(resource) \(name)")
+    }
+
+    /// A patch whose answer is not read: for an object this client cannot decode.
+    public func patchIgnoringAnswer(_ name: String, _ patch: Patch, subresource: String? = nil) async throws {
+        _ = try await send(patch, to: name, subresource: subresource)
+    }
+
+    private func send(_ patch: Patch, to name: String, subresource: String?) async throws -> Data {
         var query: [(String, String)] = []
         let body: Data
         switch patch {
@@ -145,8 +164,7 @@ public struct API<R: KubernetesResource>: Sendable {
             query.append(("fieldManager", fieldManager))
             if force { query.append(("force", "true")) }
         }
-        let data = try await client.request("PATCH", path: path(name, subresource: subresource), query: query, body: body, contentType: patch.contentType, accept: accept)
-        return try decodeObject(data, "\(resource) \(name)")
+        return try await client.request("PATCH", path: path(name, subresource: subresource), query: query, body: body, contentType: patch.contentType, accept: accept)
     }
 
     public func patchStatus(_ name: String, _ patch: Patch) async throws -> R {

@@ -5,6 +5,9 @@ public enum InformerNotification<R: KubernetesResource>: Sendable {
     case added(R)
     case updated(old: R, new: R)
     case deleted(R)
+    /// An object that cannot be decoded: it is not in the store (a version of it that was is
+    /// removed), and readers hear of it by its identity.
+    case undecodable(UndecodableObject)
 }
 
 /// list+watch into a `Store`, with notifications for every change (client-go's
@@ -58,6 +61,13 @@ public final class Informer<R: KubernetesResource>: Sendable {
             case .deleted(let o):
                 let prev = store.remove(o.key)
                 await handler(.deleted(prev ?? o))
+            case .undecodable(let u, let deleted):
+                let prev = store.remove(u.key)
+                if deleted {
+                    if let prev { await handler(.deleted(prev)) }
+                } else {
+                    await handler(.undecodable(u))
+                }
             }
         }
     }

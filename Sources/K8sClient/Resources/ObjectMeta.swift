@@ -66,6 +66,9 @@ public struct ListMeta: Codable, Sendable, Hashable {
 public struct ObjectList<Item: Decodable & Sendable>: Decodable, Sendable {
     public var metadata: ListMeta
     public var items: [Item]
+    /// Items of the page that could not be decoded, known by their identity only; the others
+    /// are in `items`.
+    public var undecodable: [UndecodableObject] = []
 
     public init(metadata: ListMeta, items: [Item]) {
         self.metadata = metadata

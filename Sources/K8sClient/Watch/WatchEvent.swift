@@ -9,6 +9,8 @@ public enum WatchEvent<R: KubernetesResource>: Sendable {
     /// Only the resourceVersion of a bookmark object is meaningful.
     case bookmark(resourceVersion: String)
     case error(Status)
+    /// An added, modified or deleted object that cannot be decoded, by its identity only.
+    case undecodable(UndecodableObject, deleted: Bool)
 
     private struct Envelope: Decodable {
         var type: String
@@ -40,9 +42,22 @@ public enum WatchEvent<R: KubernetesResource>: Sendable {
         } catch let e as KubernetesError {
             throw e
         } catch {
+            // One object the decoder refuses must not end the watch: every reopen would stop
+            // at it again, and nothing after it would ever arrive.
+            if let event = undecodable(line, error) { return event }
             let text = String(decoding: line.prefix(200), as: UTF8.self)
             throw KubernetesError(statusCode: nil, reason: .decoding, message: "cannot decode watch event \(text): \(error)")
         }
+    }
+}
+
+extension WatchEvent {
+    static func undecodable(_ line: Data, _ error: any Error) -> WatchEvent? {
+        let b = [UInt8](line)
+        guard let top = ShallowJSON.members(b, 0..<b.count), let t = ShallowJSON.member("type", of: top),
+              let type = try? JSONDecoder().decode(String.self, from: Data(b[t])), ["ADDED", "MODIFIED", "DELETED"].contains(type),
+              let object = ShallowJSON.member("object", of: top), let meta = UndecodableObject.identity(b, object) else { return nil }
+        return .undecodable(UndecodableObject(metadata: meta, problem: UndecodableObject.problem(of: error, b, object, wrapper: "object")), deleted: type == "DELETED")
     }
 }
 
@@ -132,6 +147,7 @@ public struct WatchEventStream<R: KubernetesResource>: AsyncSequence, Sendable {
                 case .deleted(let o): return .deleted(o as! R)
                 case .bookmark(let rv): return .bookmark(resourceVersion: rv)
                 case .error(let status): return .error(status)
+                case .undecodable(let object, let deleted): return .undecodable(object, deleted: deleted)
                 }
             } catch let e as KubernetesError {
                 throw e

@@ -7,6 +7,9 @@ public enum WatcherEvent<R: KubernetesResource>: Sendable {
     case restarted([R], resourceVersion: String?)
     case applied(R)
     case deleted(R)
+    /// An object that cannot be decoded (added, modified or, with `deleted`, gone), reported
+    /// by its identity; it is not part of any `restarted` set.
+    case undecodable(UndecodableObject, deleted: Bool)
 }
 
 /// Settings of a `Watcher`.
@@ -67,6 +70,9 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
         /// After `410 Gone` the next list must be a consistent read from etcd: the API server's
         /// watch cache could serve a snapshot older than what this watcher already saw.
         var needsConsistentList = false
+        /// Undecodable items of the list so far, reported after its `restarted`.
+        var listUndecodable: [UndecodableObject] = []
+        var pending: [WatcherEvent<R>] = []
 
         init(api: API<R>, configuration: WatcherConfiguration, transform: @escaping @Sendable (R) -> R) {
             self.api = api
@@ -76,6 +82,7 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> WatcherEvent<R>? {
             while !Task.isCancelled {
+                if !pending.isEmpty { return pending.removeFirst() }
                 do {
                     if let event = try await step() { return event }
                 } catch is CancellationError {
@@ -92,7 +99,10 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
                     }
                     failures += 1
                     configuration.logger.warning("list/watch failed, retrying", metadata: ["resource": "\(api.resource)", "error": "\(error)", "failures": "\(failures)"])
-                    if case .listing = state { state = .empty }
+                    if case .listing = state {
+                        state = .empty
+                        listUndecodable = []
+                    }
                     if case .watching(let rv, _, _) = state { state = .listed(resourceVersion: rv) }
                     do { try await Task.sleep(for: backoff()) } catch { return nil }
                 }
@@ -149,6 +159,10 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
                 case .error(let status):
                     state = .listed(resourceVersion: rv)
                     throw status.asError
+                case .undecodable(let object, let deleted):
+                    failures = 0
+                    state = .watching(resourceVersion: object.metadata.resourceVersion ?? rv, events: events, openedAt: openedAt)
+                    return .undecodable(object, deleted: deleted)
                 }
             }
         }
@@ -169,8 +183,11 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             } catch let e as KubernetesError where e.isResourceExpired && token != nil {
                 // The continue token outlived its snapshot: start the list over.
                 state = .empty
+                listUndecodable = []
                 return nil
             }
+            if token == nil { listUndecodable = [] }
+            listUndecodable += page.undecodable
             var all = consume items
             all.append(contentsOf: page.items.lazy.map(transform))
             if let next = page.metadata.continue, !next.isEmpty {
@@ -179,6 +196,8 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
             }
             failures = 0
             needsConsistentList = false
+            pending = listUndecodable.map { .undecodable($0, deleted: false) }
+            listUndecodable = []
             state = .listed(resourceVersion: page.metadata.resourceVersion ?? "")
             return .restarted(all, resourceVersion: page.metadata.resourceVersion)
         }

@@ -40,6 +40,7 @@ public final class ScheduledJobController: Sendable {
     public let queue = WorkQueue<ObjectKey>()
     private let scopes: [String: Scope]
     private let events: KubernetesEventRecorder
+    private let undecodable: UndecodableReporter
     private let synced = Mutex(false)
 
     public init(client: KubernetesClient, configuration: Configuration, logger: Logger = Logger(label: "sked"), now: @escaping @Sendable () -> Date = Date.init) {
@@ -48,6 +49,7 @@ public final class ScheduledJobController: Sendable {
         self.logger = logger
         let events = KubernetesEventRecorder(client: client, logger: logger, now: now)
         self.events = events
+        self.undecodable = UndecodableReporter(client: client, events: events, logger: logger, now: now)
         var scopes: [String: Scope] = [:]
         for ns in configuration.namespaces.isEmpty ? [""] : configuration.namespaces {
             let namespace: String? = ns.isEmpty ? nil : ns
@@ -92,6 +94,7 @@ public final class ScheduledJobController: Sendable {
         let queue = self.queue
         try await withThrowingTaskGroup(of: Void.self) { group in
             let events = self.events
+            let undecodable = self.undecodable
             group.addTask {
                 await events.run()
                 try Task.checkCancellation()
@@ -108,6 +111,7 @@ public final class ScheduledJobController: Sendable {
                                 || old.status == nil {
                                 await queue.add(new.key)
                             }
+                        case .undecodable(let object): await undecodable.report(object)
                         }
                     }
                 }
@@ -117,6 +121,7 @@ public final class ScheduledJobController: Sendable {
                         switch note {
                         case .added(let j), .deleted(let j): job = j
                         case .updated(_, let j): job = j
+                        case .undecodable: return  // no longer cached: its run is looked up by name when it matters
                         }
                         if let owner = job.metadata.controllerReference, owner.kind == ScheduledJob.resource.kind {
                             await queue.add(ObjectKey(namespace: job.metadata.namespace, name: owner.name))
