@@ -77,4 +77,48 @@ import Testing
             }
         }
     }
+
+    static func createDeep(_ name: String, in f: OperatorFixture) async throws {
+        let deep = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
+        let body = #"{"apiVersion":"sked.dev/v1alpha1","kind":"ScheduledJob","metadata":{"name":"\#(name)"},"spec":{"schedule":"* * * * * *","jobTemplate":{"spec":{"template":\#(deep)}}}}"#
+        _ = try await f.client.request("POST", path: "/apis/sked.dev/v1alpha1/namespaces/\(f.namespace)/scheduledjobs", body: Data(body.utf8), contentType: "application/json")
+    }
+
+    /// Phase, Ready status and reason, read with kubectl (the object is too deep for JSONDecoder).
+    static func ready(_ name: String, in f: OperatorFixture, kubeconfig: String) throws -> String {
+        let (status, out) = try TestProcess.run("/usr/bin/env", [
+            "kubectl", "--kubeconfig", kubeconfig, "-n", f.namespace, "get", "scheduledjob", name,
+            "-o", #"jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}"#,
+        ])
+        return status == 0 ? out.trimmingCharacters(in: .whitespacesAndNewlines) : "kubectl failed: \(out)"
+    }
+
+    /// A ScheduledJob nested 600 levels deep inside jobTemplate.spec (the API server admits it)
+    /// once failed every list page and watch event it was in: the cache never synced and no
+    /// ScheduledJob in any namespace was reconciled.
+    @Test func aScheduledJobTooDeepToDecodeIsReportedWhileTheOthersRun() async throws {
+        let kubeconfig = try await TestControlPlane.shared().adminKubeconfig
+        try await OperatorFixture.with("deep") { f in
+            try await Self.createDeep("deep-before", in: f)
+            try await f.running { try await Self.checkDeepOnesAreReported(f, kubeconfig: kubeconfig) }
+        }
+    }
+
+    static func checkDeepOnesAreReported(_ f: OperatorFixture, kubeconfig: String) async throws {
+        _ = try await f.create("healthy", schedule: "*/2 * * * * *")
+        try await Self.createDeep("deep-after", in: f)
+        #expect(try await eventually(timeout: .seconds(30)) { try await f.childJobs(of: "healthy").count >= 2 })
+        for name in ["deep-before", "deep-after"] {
+            let reported = try await eventually(timeout: .seconds(30)) { try Self.ready(name, in: f, kubeconfig: kubeconfig) == "Invalid False Undecodable" }
+            let seen = try Self.ready(name, in: f, kubeconfig: kubeconfig)
+            #expect(reported, "\(name): \(seen)")
+            let event = try await f.events(for: name).first { $0.reason == "Undecodable" }
+            #expect(event?.type == "Warning")
+            #expect(event?.message?.contains("nested 60") == true, "\(String(describing: event?.message))")
+            #expect(try await f.childJobs(of: name).isEmpty)
+        }
+        // Reported once: the status write came back as another undecodable event.
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await f.events(for: "deep-after").filter { $0.reason == "Undecodable" }.map { $0.count ?? 1 } == [1])
+    }
 }
