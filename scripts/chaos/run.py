@@ -95,6 +95,9 @@ LABEL = "sked.dev/scheduled-job"
 LE_NAMESPACE = "sked-system"
 T0 = time.time()
 LOAD_AT_START = os.getloadavg()
+# The bad-input corpus holds a ScheduledJob 600 levels deep; json's pure-Python encoder (used
+# with indent=) recurses a few frames per level.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
@@ -1233,6 +1236,17 @@ def corpus_invalid(bad, fuzz):
     for name, template in [("job-uppercase-container", job_template(container="Main")),
                            ("job-restart-always", job_template(restart_policy="Always"))]:
         bad.add("Job refused", name, bad.spec(schedule="*/5 * * * * *", jobTemplate=template), ("RunStartFailed", "rejected Job"))
+    # Numbers past their maxima (they once made the operator trap on every restart): the CRD
+    # schema refuses them at apply time, which counts as handled when it says why.
+    for field, spec in [("retry.limit", bad.spec(retry={"limit": 2**63 - 1})), ("runTimeoutSeconds", bad.spec(runTimeoutSeconds=10**10)),
+                        ("startingDeadlineSeconds", bad.spec(startingDeadlineSeconds=2**63 - 1))]:
+        bad.add("number bounds", "bound-" + field.replace(".", "-").lower(), spec, ("InvalidSpec", f"spec.{field}"))
+    # Deeper than a JSON decoder reads (the API server admits it): it once failed every list page
+    # and watch event it was in, so that nothing in the cluster was reconciled any more.
+    deep = 1
+    for _ in range(600):
+        deep = {"a": deep}
+    bad.add("undecodable", "deep-600", bad.spec(jobTemplate={"spec": {"template": deep}}), ("Undecodable", "nested 60"))
     return list(bad.items)
 
 
