@@ -131,7 +131,9 @@ extension TestControlPlane {
 }
 
 /// Polls `condition` until it is true or `timeout` passes; returns whether it became true.
-public func eventually(timeout: Duration = .seconds(10), interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// The default is generous: it only matters when the condition never holds, and a loaded
+/// 2-core CI machine can take many times longer than an idle one.
+public func eventually(timeout: Duration = .seconds(60), interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let end = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < end {
         if try await condition() { return true }

@@ -119,7 +119,7 @@ import Testing
             let widgets = ResourceDescriptor(group: group, version: "v1", kind: "Widget", plural: "widgets", namespaced: true)
             let api = client.api(UnstructuredObject.self, namespace: ns, resource: widgets)
             var created: UnstructuredObject?
-            let established = await eventually(timeout: .seconds(20)) {
+            let established = await eventually(timeout: .seconds(60)) {
                 created = try? await api.create(UnstructuredObject(apiVersion: "\(group)/v1", kind: "Widget", metadata: ObjectMeta(name: "w"), fields: ["spec": ["size": 1]]))
                 return created != nil
             }

@@ -148,12 +148,12 @@ import Testing
                 let first = try #require(try await status(env, "forbid")?.active?.first)
                 #expect(first.kind == "FlinkJob" && first.jobManagerURL == env.cluster.url && first.jarID != nil)
                 try await annotate(env, "forbid", "sked.dev/run-now", "2")
-                #expect(try await eventually(timeout: .seconds(15)) { try await env.f.events(for: "forbid").contains { $0.reason == "RunSkipped" } })
+                #expect(try await eventually(timeout: .seconds(60)) { try await env.f.events(for: "forbid").contains { $0.reason == "RunSkipped" } })
                 #expect(try await status(env, "forbid")?.active?.count == 1)
                 #expect(try await flinkJobs(env, named: "\(env.f.namespace)-forbid").count == 1)
                 // Stop (Cancel, the default): the Flink job is cancelled and the run recorded.
                 try await annotate(env, "forbid", "sked.dev/stop", "a")
-                #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) { try await env.rest.state(of: first.flinkJobID!) == .canceled })
+                #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) { try await env.rest.state(of: first.flinkJobID!) == .canceled })
                 #expect(try await status(env, "forbid")?.history?.first?.result == .cancelled)
 
                 _ = try await flinkSJ(env, "replace", schedule: yearly, args: ["--mode", "stream"]) {
@@ -212,7 +212,7 @@ import Testing
                 #expect(try await flinkJobs(env, named: name).count == 1)
                 #expect(try await env.f.events(for: "once").contains { $0.reason == "RunStarted" } == false, "adopted, not started again")
                 try await annotate(env, "once", "sked.dev/stop", "1")
-                #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) { try await env.rest.state(of: jobID) == .canceled })
+                #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) { try await env.rest.state(of: jobID) == .canceled })
             }
             try await env.rest.deleteJar(jar)
         }
@@ -267,7 +267,7 @@ import Testing
             try await env.f.running(flink: Self.settings, cleanupTimeout: 3) {
                 let nowhere = "http://127.0.0.1:\(try freeLoopbackPort())"
                 _ = try await flinkSJ(env, "orphan", schedule: "*/2 * * * * *", args: []) { $0.flinkJob?.jobManagerURL = nowhere }
-                #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) {
+                #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) {
                     try await status(env, "orphan")?.conditions?[type: "Ready"]?.reason == "FlinkUnreachable"
                 })
                 #expect(try await env.f.scheduledJobs.get("orphan").metadata.finalizers == ["sked.dev/flink-cleanup"])

@@ -35,7 +35,7 @@ import Testing
             let elector = try LeaderElector(client: client, configuration: configuration(ns, owner: "operator"), logger: Logger(label: "test"))
             let led = LockedBox(false)
             let run = Task { try await elector.run { led.value = true; try await Task.sleep(for: .seconds(600)) } }
-            #expect(await eventually(timeout: .seconds(20)) { led.value })
+            #expect(await eventually(timeout: .seconds(60)) { led.value })
             let lease = try #require(try await leases.getIfPresent("owned"))
             #expect(lease.metadata.ownerReferences == [OwnerReference(apiVersion: "apps/v1", kind: "Deployment", name: "operator", uid: created.metadata.uid ?? "")])
             run.cancel()

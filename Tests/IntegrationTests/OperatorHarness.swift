@@ -46,7 +46,11 @@ struct OperatorFixture: Sendable {
                 try await ScheduledJobController(client: client, configuration: configuration).run { synced.value = true }
                 return nil
             }
-            _ = await eventually(timeout: .seconds(20)) { synced.value }
+            // Waited for, not assumed: on a loaded machine a sync can take several seconds.
+            guard await eventually(timeout: .seconds(60), { synced.value }) else {
+                group.cancelAll()
+                throw TestHarnessError("the controller's caches did not sync within 60 s")
+            }
             do {
                 let result = try await body()
                 group.cancelAll()

@@ -35,7 +35,7 @@ import Testing
             // The Job controller writes status too: compare once both views read the same versions.
             var fromJSON: [Job] = []
             var fromProtobuf: [Job] = []
-            let agreed = try await eventually(timeout: .seconds(20)) {
+            let agreed = try await eventually(timeout: .seconds(60)) {
                 fromJSON = try await json.list(ListOptions(labelSelector: "sked.dev/scheduled-job")).items.sorted { $0.metadata.name! < $1.metadata.name! }
                 fromProtobuf = try await protobuf.list(ListOptions(labelSelector: "sked.dev/scheduled-job")).items.sorted { $0.metadata.name! < $1.metadata.name! }
                 return fromJSON.map(\.metadata.resourceVersion) == fromProtobuf.map(\.metadata.resourceVersion)

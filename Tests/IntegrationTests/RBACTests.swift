@@ -29,10 +29,10 @@ import Testing
                 "--leader-election-id", "sked-\(f.namespace)",
             ])
             defer { Task { await op.stop() } }
-            let ready = await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }
+            let ready = await eventually(timeout: .seconds(60)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }
             #expect(ready, "\(op.log)")
             _ = try await f.create("limited", schedule: "* * * * * *") { $0.successfulRunsHistoryLimit = 1 }
-            let created = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "limited").count >= 3 }
+            let created = try await eventually(timeout: .seconds(60)) { try await f.childJobs(of: "limited").count >= 3 }
             #expect(created, "\(op.log)")
             let jobs = try await f.childJobs(of: "limited")
             // A failure with a pod (pods list), and successes beyond the limit (jobs delete).
@@ -45,13 +45,13 @@ import Testing
             try await f.finish(jobs[0], succeeded: false)
             try await f.finish(jobs[1], succeeded: true)
             try await f.finish(jobs[2], succeeded: true)
-            let done = try await eventually(timeout: .seconds(15)) {
+            let done = try await eventually(timeout: .seconds(60)) {
                 let s = try await f.scheduledJobs.get("limited").status
                 return s?.history?.contains { $0.result == .failed && ($0.message ?? "").contains("exited with code 7: quota") } == true
                     && s?.history?.filter { $0.result == .succeeded }.count == 1
             }
             #expect(done, "\(op.log)")
-            let deleted = try await eventually(timeout: .seconds(10)) { try await f.jobs.getIfPresent(jobs[1].metadata.name!) == nil }
+            let deleted = try await eventually(timeout: .seconds(60)) { try await f.jobs.getIfPresent(jobs[1].metadata.name!) == nil }
             #expect(deleted)
             #expect(try await f.events(for: "limited").contains { $0.reason == "RunStarted" })
             // An RBAC denial reads "User … cannot <verb> resource …".
@@ -77,7 +77,7 @@ import Testing
                 "--leader-election-id", "sked-\(f.namespace)", "--flink-poll-interval", "500ms",
             ])
             defer { Task { await op.stop() } }
-            #expect(await eventually(timeout: .seconds(20)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }, "\(op.log)")
+            #expect(await eventually(timeout: .seconds(60)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }, "\(op.log)")
             _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "flink-once"), spec: ScheduledJobSpec(flinkJob: FlinkJobSpec(
                 jobManagerURL: cluster.url, jarURL: jarURL, entryClass: "dev.sked.testjob.TestJob", args: ["--mode", "batch", "--seconds", "1"],
                 headersSecretRef: SecretReference(name: "flink-headers")))))
@@ -92,7 +92,7 @@ import Testing
                         "no sked_flink_requests_total for \(operation)")
             }
             try await f.scheduledJobs.delete("flink-once")
-            #expect(try await eventually(timeout: .seconds(20), interval: .milliseconds(300)) { try await f.scheduledJobs.getIfPresent("flink-once") == nil }, "\(op.log)")
+            #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) { try await f.scheduledJobs.getIfPresent("flink-once") == nil }, "\(op.log)")
             #expect(!op.log.contains(" cannot "), "\(op.log)")
             #expect(!op.log.contains("secret-value-123"))
             #expect(try await f.events(for: "flink-once").contains { $0.reason == "RunSucceeded" })

@@ -11,7 +11,7 @@ import Testing
         try await OperatorFixture.with("ticks") { f in
             try await f.running {
                 let sj = try await f.create("ticker", schedule: "*/2 * * * * *")
-                let two = try await eventually(timeout: .seconds(15)) { try await f.childJobs(of: "ticker").count >= 2 }
+                let two = try await eventually(timeout: .seconds(60)) { try await f.childJobs(of: "ticker").count >= 2 }
                 #expect(two)
                 for job in try await f.childJobs(of: "ticker") {
                     let annotations = try #require(job.metadata.annotations)
@@ -58,7 +58,7 @@ import Testing
                 }
                 #expect(enough)
                 try await f.scheduledJobs.patch("hist", .merge(["spec": ["suspend": true]]))
-                let trimmed = try await eventually(timeout: .seconds(15)) {
+                let trimmed = try await eventually(timeout: .seconds(60)) {
                     let done = try await f.childJobs(of: "hist").filter { $0.finishedCondition != nil }
                     return done.count <= 3
                 }
@@ -80,21 +80,32 @@ import Testing
 
     @Test func aRestartedOperatorNeitherDuplicatesNorLosesATick() async throws {
         try await OperatorFixture.with("restart") { f in
+            func jobsScheduledAfter(_ t: Date) async throws -> Int {
+                try await f.tickAccounting(of: "steady").times.filter { TimeInterval($0) > t.timeIntervalSince1970 }.count
+            }
+            let created = Date()
             _ = try await f.running {
                 _ = try await f.create("steady", schedule: "*/2 * * * * *") { $0.startingDeadlineSeconds = 30 }
-                try await Task.sleep(for: .seconds(5))
+                _ = try await eventually(timeout: .seconds(60)) { try await jobsScheduledAfter(created) >= 2 }
             }
+            let stopped = Date()
             // Down for less than one interval, then a fresh operator (new caches) takes over.
             try await Task.sleep(for: .milliseconds(1500))
-            _ = try await f.running { try await Task.sleep(for: .seconds(5)) }
+            let resumed: Date = try await f.running {
+                let resumed = Date()
+                let ran = try await eventually(timeout: .seconds(60)) { try await jobsScheduledAfter(resumed) >= 2 }
+                #expect(ran)
+                return resumed
+            }
             let (times, jobCount, missed, ticks) = try await f.tickAccounting(of: "steady")
             #expect(times.count == jobCount)
             #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
-            #expect(times.count >= 4)
-            // Every tick is accounted for: a Job, or — when the restart took longer than one
-            // interval — counted as missed, with only the most recent tick started.
+            // Every tick is accounted for: a Job, or counted as missed, with only the most recent
+            // tick started. Missed are at most the ticks while no controller ran (the stop and the
+            // restart's cache sync take longer on a loaded machine: measured, not assumed).
             #expect(times.count + missed == ticks, "jobs \(times), missed \(missed)")
-            #expect(missed <= 2, "a short restart lost more than it should: jobs \(times), missed \(missed)")
+            let down = resumed.timeIntervalSince(stopped)
+            #expect(missed <= Int(down / 2) + 1, "missed \(missed) ticks in \(down) s without a controller: jobs \(times)")
         }
     }
 
@@ -102,7 +113,7 @@ import Testing
         try await OperatorFixture.with("gc") { f in
             try await f.running {
                 _ = try await f.create("doomed", schedule: "* * * * * *")
-                _ = try await eventually(timeout: .seconds(10)) { try await f.childJobs(of: "doomed").count >= 1 }
+                _ = try await eventually(timeout: .seconds(60)) { try await f.childJobs(of: "doomed").count >= 1 }
                 try await f.scheduledJobs.delete("doomed", options: DeleteOptions(propagationPolicy: .background))
             }
             let gone = try await eventually(timeout: .seconds(60), interval: .milliseconds(500)) { try await f.childJobs(of: "doomed").isEmpty }
@@ -116,7 +127,7 @@ import Testing
                 _ = try await f.create("broken", schedule: "61 * * * *")
                 _ = try await f.create("badzone", schedule: "0 * * * *") { $0.timeZone = "Mars/Olympus" }
                 _ = try await f.create("fine", schedule: "* * * * * *")
-                let reported = try await eventually(timeout: .seconds(10)) {
+                let reported = try await eventually(timeout: .seconds(60)) {
                     let a = try await f.scheduledJobs.get("broken").status?.phase
                     let b = try await f.scheduledJobs.get("badzone").status?.phase
                     return a == "Invalid" && b == "Invalid"

@@ -36,7 +36,7 @@ func compactEtcd(_ etcd: String) throws {
                     _ = try await api.create(ConfigMap(metadata: ObjectMeta(name: "cm-\(i)")))
                     try await Task.sleep(for: .milliseconds(300))  // spans several disconnects
                 }
-                let all = await eventually(timeout: .seconds(15)) { seen.value.count == 12 }
+                let all = await eventually(timeout: .seconds(60)) { seen.value.count == 12 }
                 group.cancelAll()
                 #expect(all, "saw \(seen.value.count) of 12")
             }
@@ -84,7 +84,7 @@ func compactEtcd(_ etcd: String) throws {
                 _ = try await api.create(ConfigMap(metadata: ObjectMeta(name: "bump")))
                 try compactEtcd(plane.etcdURL)
                 gate.value = true
-                let converged = await eventually(timeout: .seconds(15)) {
+                let converged = await eventually(timeout: .seconds(60)) {
                     informer.store.get(namespace: ns, name: "while-held") != nil && informer.store.count == 5
                 }
                 group.cancelAll()

@@ -37,7 +37,7 @@ public final class ScheduledJobController: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     /// Shut down to drain: in-flight reconciles finish, nothing new starts.
-    public let queue = WorkQueue<ObjectKey>()
+    public let queue: WorkQueue<ObjectKey>
     private let scopes: [String: Scope]
     private let events: KubernetesEventRecorder
     private let undecodable: UndecodableReporter
@@ -47,6 +47,8 @@ public final class ScheduledJobController: Sendable {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        let queue = WorkQueue<ObjectKey>()
+        self.queue = queue
         let events = KubernetesEventRecorder(client: client, logger: logger, now: now)
         self.events = events
         self.undecodable = UndecodableReporter(client: client, events: events, logger: logger, now: now)
@@ -72,7 +74,10 @@ public final class ScheduledJobController: Sendable {
                 target: targets, events: events,
                 statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
                 defaultTimeZone: configuration.defaultTimeZone, cleanupTimeout: configuration.cleanupTimeout,
-                deferStatusAfterStart: true, logger: logger)
+                // A drain serves no requeue: a Job created then gets its status entry at once,
+                // or the last run before a SIGTERM would be missing from status until the next
+                // operator looks.
+                deferStatusAfterStart: { await !queue.isShutDown }, logger: logger)
             scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler)
         }
         self.scopes = scopes

@@ -23,10 +23,11 @@ public struct ScheduledJobReconciler: Sendable {
     /// How long a deleted ScheduledJob waits for its target's cleanup (a JobManager that is
     /// gone) before its finalizer is removed anyway, so that a namespace never hangs.
     public let cleanupTimeout: TimeInterval
-    /// See `reconcileRuns`: write the status of freshly started Jobs in a requeued reconcile.
-    public let deferStatusAfterStart: Bool
+    /// See `reconcileRuns`: whether to write the status of freshly started Jobs in a requeued
+    /// reconcile (asked each time: never while the queue drains, which serves no requeue).
+    public let deferStatusAfterStart: @Sendable () async -> Bool
 
-    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, deferStatusAfterStart: Bool = false, logger: Logger = Logger(label: "sked.reconciler")) {
+    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, deferStatusAfterStart: @escaping @Sendable () async -> Bool = { false }, logger: Logger = Logger(label: "sked.reconciler")) {
         self.deferStatusAfterStart = deferStatusAfterStart
         self.defaultTimeZone = defaultTimeZone
         self.target = target
@@ -127,7 +128,7 @@ public struct ScheduledJobReconciler: Sendable {
         // the same status (level-triggered), without starting anything again.
         let onlyStartedJobs = spec?.kind == .job && !plan.steps.isEmpty && !rejectedStart && createdRun
             && plan.steps.allSatisfy { if case .startRun = $0 { true } else { false } }
-        if deferStatusAfterStart && onlyStartedJobs && status != sj.status {
+        if onlyStartedJobs && status != sj.status, await deferStatusAfterStart() {
             return .requeue(after: .zero)
         }
         if status != sj.status {

@@ -307,8 +307,9 @@ final class FlakyTarget: RunTarget {
     let events = FakeEvents()
     let writer = FakeStatusWriter()
     var reconciler: ScheduledJobReconciler {
-        ScheduledJobReconciler(target: target, events: events, statusWriter: writer, now: { at(0.25) }, deferStatusAfterStart: true)
+        ScheduledJobReconciler(target: target, events: events, statusWriter: writer, now: { at(0.25) }, deferStatusAfterStart: { deferring.value })
     }
+    let deferring = LockedBox(true)
 
     @Test func aReconcileThatOnlyStartedJobsLeavesTheStatusToAnImmediateRequeue() async throws {
         let sj = scheduledJob(created: at(-5))
@@ -323,6 +324,14 @@ final class FlakyTarget: RunTarget {
         let status = try #require(writer.written.value.first ?? nil)
         #expect(status.lastScheduleTime == t0 && status.active?.map(\.name) == ["sj-\(unix(t0))"])
         #expect(events.notes.value.count == 1)
+    }
+
+    @Test func whileTheQueueDrainsTheStatusOfAStartedJobIsWrittenAtOnce() async throws {
+        deferring.value = false
+        let action = try await reconciler.reconcile(scheduledJob(created: at(-5)))
+        #expect(target.calls.value == ["start sj-\(unix(t0))"])
+        #expect(writer.written.value.first??.active?.map(\.name) == ["sj-\(unix(t0))"])
+        #expect(action != .requeue(after: .zero))
     }
 
     @Test func aRejectedStartIsWrittenAtOnce() async throws {
