@@ -91,13 +91,17 @@ import Testing
             let stopped = Date()
             // Down for less than one interval, then a fresh operator (new caches) takes over.
             try await Task.sleep(for: .milliseconds(1500))
-            let resumed: Date = try await f.running {
+            let (resumed, (times, jobCount, missed, ticks)) = try await f.running {
                 let resumed = Date()
-                let ran = try await eventually(timeout: .seconds(60)) { try await jobsScheduledAfter(resumed) >= 2 }
-                #expect(ran)
-                return resumed
+                // Read while the controller runs, once the status has caught up with the Jobs
+                // (a Job exists a moment before the status that counts the ticks around it).
+                let settled = try await eventually(timeout: .seconds(60)) {
+                    let a = try await f.tickAccounting(of: "steady")
+                    return try await jobsScheduledAfter(resumed) >= 2 && a.times.count + a.missed == a.ticks
+                }
+                #expect(settled)
+                return (resumed, try await f.tickAccounting(of: "steady"))
             }
-            let (times, jobCount, missed, ticks) = try await f.tickAccounting(of: "steady")
             #expect(times.count == jobCount)
             #expect(Set(times).count == times.count, "a tick produced two Jobs: \(times)")
             // Every tick is accounted for: a Job, or counted as missed, with only the most recent
