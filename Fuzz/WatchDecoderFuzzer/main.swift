@@ -309,6 +309,12 @@ func summary<R: KubernetesResource>(_ event: WatchEvent<R>) -> String {
     case .error(let status):
         _ = status.asError.description
         return "ERROR \(json(status))"
+    case .undecodable(let object, let deleted):
+        check(object.metadata.name.map { !$0.isEmpty } == true, "an undecodable object without a name: \(object)")
+        check(!object.problem.isEmpty, "an undecodable object without a problem: \(object)")
+        // Without the problem: its coding path follows dictionary order, which differs between
+        // two decodes of the same bytes.
+        return "UNDECODABLE \(object.metadata.name ?? "") \(object.metadata.resourceVersion ?? "") \(deleted)"
     }
 }
 

@@ -54,6 +54,13 @@ enum ShallowJSON {
         return i > start ? i : nil
     }
 
+    /// The range of the one value `b` holds, with nothing but whitespace around it.
+    static func document(_ b: [UInt8]) -> Range<Int>? {
+        let start = skipSpace(b, 0, b.count)
+        guard let end = endOfValue(b, start, b.count), skipSpace(b, end, b.count) == b.count else { return nil }
+        return start..<end
+    }
+
     /// The members of the object spanning `range`, in order (nil: not an object).
     static func members(_ b: [UInt8], _ range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
         var i = skipSpace(b, range.lowerBound, range.upperBound)

@@ -47,7 +47,7 @@ public struct UndecodableObject: Sendable, Hashable, CustomStringConvertible {
         func scalar<T: Decodable>(_ key: String, _ type: T.Type) -> T? {
             ShallowJSON.member(key, of: fields).flatMap { try? JSONDecoder().decode(T.self, from: Data(b[$0])) }
         }
-        guard let name = scalar("name", String.self) else { return nil }
+        guard let name = scalar("name", String.self), !name.isEmpty else { return nil }
         var meta = ObjectMeta(name: name, namespace: scalar("namespace", String.self))
         meta.uid = scalar("uid", String.self)
         meta.resourceVersion = scalar("resourceVersion", String.self)
@@ -75,7 +75,7 @@ enum LenientDecoding {
     /// of its items) is the problem.
     static func list<R: Decodable & Sendable>(_ type: R.Type, _ data: Data, _ decoder: JSONDecoder) -> ObjectList<R>? {
         let b = [UInt8](data)
-        guard let top = ShallowJSON.members(b, 0..<b.count) else { return nil }
+        guard let page = ShallowJSON.document(b), let top = ShallowJSON.members(b, page) else { return nil }
         var metadata = ListMeta()
         if let m = ShallowJSON.member("metadata", of: top) {
             guard let meta = try? decoder.decode(ListMeta.self, from: Data(b[m])) else { return nil }

@@ -54,7 +54,11 @@ public enum WatchEvent<R: KubernetesResource>: Sendable {
 extension WatchEvent {
     static func undecodable(_ line: Data, _ error: any Error) -> WatchEvent? {
         let b = [UInt8](line)
-        guard let top = ShallowJSON.members(b, 0..<b.count), let t = ShallowJSON.member("type", of: top),
+        // Only a well-formed envelope, read as any JSON parser would: one object, each key
+        // once, "type" and "object" spelled without escapes.
+        guard let whole = ShallowJSON.document(b), let top = ShallowJSON.members(b, whole),
+              Set(top.map(\.key)).count == top.count, String(decoding: line, as: UTF8.self).contains(#""type""#),
+              let t = ShallowJSON.member("type", of: top),
               let type = try? JSONDecoder().decode(String.self, from: Data(b[t])), ["ADDED", "MODIFIED", "DELETED"].contains(type),
               let object = ShallowJSON.member("object", of: top), let meta = UndecodableObject.identity(b, object) else { return nil }
         return .undecodable(UndecodableObject(metadata: meta, problem: UndecodableObject.problem(of: error, b, object, wrapper: "object")), deleted: type == "DELETED")
