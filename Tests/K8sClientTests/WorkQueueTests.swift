@@ -61,11 +61,13 @@ import Testing
         await q.addAfter("a", .milliseconds(50))
         await q.addAfter("a", .seconds(30))  // later than pending: ignored
         #expect(await q.depth == 0)
+        // The earliest request is the one kept (read from the queue, not from how long a
+        // delivery took: on a loaded machine a timer can fire many seconds late).
         let start = ContinuousClock.now
+        let due = await q.scheduledTime(of: "a")
+        #expect(due.map { start.duration(to: $0) < .seconds(1) } == true, "due at \(String(describing: due)), now \(start)")
         #expect(await q.next() == "a")
-        let waited = start.duration(to: .now)
-        #expect(waited >= .milliseconds(45))
-        #expect(waited < .seconds(20))
+        #expect(start.duration(to: .now) >= .milliseconds(40))
     }
 
     @Test func immediateAddWakesAWorkerWaitingForALaterDeadline() async {
