@@ -61,49 +61,53 @@ enum ShallowJSON {
         return start..<end
     }
 
-    /// The members of the object spanning `range`, in order (nil: not an object).
-    static func members(_ b: [UInt8], _ range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
+    /// Walks the object or array that `open` starts at the beginning of `range`: `entry` is
+    /// called at the start of each member or element and answers the index just past it (nil:
+    /// malformed). Returns whether the container was well-formed up to its closing bracket.
+    private static func walk(_ b: [UInt8], _ range: Range<Int>, open: UInt8, close: UInt8, _ entry: (Int) -> Int?) -> Bool {
         var i = skipSpace(b, range.lowerBound, range.upperBound)
-        guard i < range.upperBound, b[i] == UInt8(ascii: "{") else { return nil }
+        guard i < range.upperBound, b[i] == open else { return false }
         i += 1
-        var out: [(key: String, value: Range<Int>)] = []
+        var first = true
         while true {
             i = skipSpace(b, i, range.upperBound)
-            guard i < range.upperBound else { return nil }
-            if b[i] == UInt8(ascii: "}") { return out }
-            if !out.isEmpty {
-                guard b[i] == UInt8(ascii: ",") else { return nil }
+            guard i < range.upperBound else { return false }
+            if b[i] == close { return true }
+            if !first {
+                guard b[i] == UInt8(ascii: ",") else { return false }
                 i = skipSpace(b, i + 1, range.upperBound)
             }
+            guard let end = entry(i) else { return false }
+            first = false
+            i = end
+        }
+    }
+
+    /// The members of the object spanning `range`, in order (nil: not an object).
+    static func members(_ b: [UInt8], _ range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
+        var out: [(key: String, value: Range<Int>)] = []
+        let ok = walk(b, range, open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { i in
             guard i < range.upperBound, b[i] == quote, let keyEnd = endOfString(b, i, range.upperBound),
                   let key = try? JSONDecoder().decode(String.self, from: Data(b[i..<keyEnd])) else { return nil }
-            i = skipSpace(b, keyEnd, range.upperBound)
-            guard i < range.upperBound, b[i] == UInt8(ascii: ":") else { return nil }
-            let valueStart = skipSpace(b, i + 1, range.upperBound)
+            let colon = skipSpace(b, keyEnd, range.upperBound)
+            guard colon < range.upperBound, b[colon] == UInt8(ascii: ":") else { return nil }
+            let valueStart = skipSpace(b, colon + 1, range.upperBound)
             guard let valueEnd = endOfValue(b, valueStart, range.upperBound) else { return nil }
             out.append((key, valueStart..<valueEnd))
-            i = valueEnd
+            return valueEnd
         }
+        return ok ? out : nil
     }
 
     /// The elements of the array spanning `range` (nil: not an array).
     static func elements(_ b: [UInt8], _ range: Range<Int>) -> [Range<Int>]? {
-        var i = skipSpace(b, range.lowerBound, range.upperBound)
-        guard i < range.upperBound, b[i] == UInt8(ascii: "[") else { return nil }
-        i += 1
         var out: [Range<Int>] = []
-        while true {
-            i = skipSpace(b, i, range.upperBound)
-            guard i < range.upperBound else { return nil }
-            if b[i] == UInt8(ascii: "]") { return out }
-            if !out.isEmpty {
-                guard b[i] == UInt8(ascii: ",") else { return nil }
-                i = skipSpace(b, i + 1, range.upperBound)
-            }
+        let ok = walk(b, range, open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { i in
             guard let end = endOfValue(b, i, range.upperBound) else { return nil }
             out.append(i..<end)
-            i = end
+            return end
         }
+        return ok ? out : nil
     }
 
     /// How deeply the value spanning `range` nests (a scalar: 0).
