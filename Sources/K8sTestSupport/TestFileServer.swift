@@ -17,7 +17,7 @@ public final class TestFileServer: Sendable {
             environment: ProcessInfo.processInfo.environment, outputPath: directory.path + ".log")
         let ready = ContinuousClock.now.advanced(by: .seconds(10))
         while ContinuousClock.now < ready {
-            if Self.accepts(port: port) { return }
+            if acceptsConnections(port: port) { return }
             if process.poll() != nil { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -37,17 +37,18 @@ public final class TestFileServer: Sendable {
         _ = process.waitForExit()
         try? FileManager.default.removeItem(at: directory)
     }
+}
 
-    private static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+func acceptsConnections(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
 }

@@ -189,4 +189,21 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
         let plain = store.replace(with: [cm("listed", "15")])
         #expect(Set(plain.compactMap(\.metadata.name)) == ["created-after-list", "updated-after-list"])
     }
+
+    @Test func ownWriteNeverReplacesANewerVersionTheWatchDelivered() {
+        let store = Store<ConfigMap>()
+        // A user's edit (30) arrived by watch before the answer to our earlier write (20).
+        store.upsert(cm("edited", "30"))
+        #expect(store.upsertUnlessStale(cm("edited", "20")) == false)
+        #expect(store.get(namespace: "ns", name: "edited")?.metadata.resourceVersion == "30")
+        // Our write is the newest, or the object is not cached yet: it goes in.
+        #expect(store.upsertUnlessStale(cm("edited", "31")))
+        #expect(store.get(namespace: "ns", name: "edited")?.metadata.resourceVersion == "31")
+        #expect(store.upsertUnlessStale(cm("created", "7")))
+        #expect(store.get(namespace: "ns", name: "created")?.metadata.resourceVersion == "7")
+        // Versions that are not numbers cannot be ordered: the cached one stays (the watch brings ours).
+        store.upsert(cm("opaque", "abc"))
+        #expect(store.upsertUnlessStale(cm("opaque", "40")) == false)
+        #expect(store.get(namespace: "ns", name: "opaque")?.metadata.resourceVersion == "abc")
+    }
 }

@@ -31,6 +31,8 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible, Equatab
         public static let transport = Reason(rawValue: "Transport")
         /// The TLS handshake failed: the server's certificate is not trusted or does not match.
         public static let tls = Reason(rawValue: "TLS")
+        /// The answer was larger than the request allowed (`TransportRequest.maxResponseBytes`).
+        public static let tooLarge = Reason(rawValue: "ResponseTooLarge")
         /// The answer could not be decoded into the expected type.
         public static let decoding = Reason(rawValue: "Decoding")
     }

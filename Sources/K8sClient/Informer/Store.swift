@@ -59,6 +59,29 @@ public final class Store<R: KubernetesResource>: Sendable {
         }
     }
 
+    /// Puts an object the controller itself just wrote (or read) into the cache, unless the
+    /// cache already holds a newer version of it. The watch may deliver a later change (a user's
+    /// edit) before our write's answer arrives; overwriting it with our older copy would leave
+    /// the cache stale with nothing more to come from the watch, and every later write from it
+    /// would fail with Conflict. Versions are compared as numbers, as `replace` does; when
+    /// either is not a number the cached object is kept (the watch delivers ours too).
+    /// Returns whether `object` went in.
+    @discardableResult
+    public func upsertUnlessStale(_ object: R) -> Bool {
+        contents.withLock { c in
+            let key = object.key
+            if let cached = c.objects[key]?.object {
+                guard let mine = object.metadata.resourceVersion.flatMap({ UInt64($0) }),
+                      let theirs = cached.metadata.resourceVersion.flatMap({ UInt64($0) }),
+                      mine >= theirs else { return false }
+                Self.unindex(&c, cached, indexedLabels)
+            }
+            c.objects[key] = Entry(object)
+            Self.reindex(&c, object, indexedLabels)
+            return true
+        }
+    }
+
     @discardableResult
     public func remove(_ key: ObjectKey) -> R? {
         contents.withLock { c in

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
 
@@ -10,7 +11,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     private let baseURL: String
     /// False for a transport on a shared client (`HTTPClient.shared`), which is never shut down.
     private let ownsClient: Bool
-    /// Responses larger than this are refused rather than held in memory (lists are paginated).
+    /// Responses larger than this are refused rather than held in memory (lists are
+    /// paginated); requests to other servers set their own, smaller limit.
     private let maxBodyBytes = 512 * 1024 * 1024
 
     public init(configuration: ClientConfiguration) throws {
@@ -88,13 +90,44 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     public func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse {
         do {
             let response = try await client.execute(try makeRequest(request), timeout: Self.timeAmount(timeout))
-            let body = try await response.body.collect(upTo: maxBodyBytes)
-            return TransportResponse(status: Int(response.status.code), headers: Self.headers(response.headers), body: Data(body.readableBytesView))
+            let status = Int(response.status.code)
+            let body: ByteBuffer
+            if (200..<300).contains(status) {
+                let limit = request.maxResponseBytes ?? maxBodyBytes
+                if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+                    throw Self.tooLarge(request, status: status, limit: limit)
+                }
+                do { body = try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+                    throw Self.tooLarge(request, status: status, limit: limit)
+                }
+            } else {
+                body = try await Self.prefix(of: response.body, upTo: TransportRequest.maxErrorBodyBytes)
+            }
+            // Handed over without a copy when the buffer is not shared.
+            return TransportResponse(status: status, headers: Self.headers(response.headers), body: Data(buffer: body, byteTransferStrategy: .automatic))
         } catch let error as KubernetesError {
             throw error
         } catch {
             throw Self.transportError(error, request)
         }
+    }
+
+    /// The first `limit` bytes of a body; the rest is not read (the connection is closed).
+    private static func prefix(of body: HTTPClientResponse.Body, upTo limit: Int) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await var chunk in body {
+            let room = limit - collected.readableBytes
+            if chunk.readableBytes >= room {
+                if let slice = chunk.readSlice(length: room) { collected.writeImmutableBuffer(slice) }
+                break
+            }
+            collected.writeBuffer(&chunk)
+        }
+        return collected
+    }
+
+    private static func tooLarge(_ request: TransportRequest, status: Int, limit: Int) -> KubernetesError {
+        KubernetesError(statusCode: status, reason: .tooLarge, message: "\(request.method) \(request.path): the answer is larger than \(ByteCount(limit)), the limit for it")
     }
 
     public func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
@@ -115,20 +148,20 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                         guard let buffer = try await it.next() else { return nil }
                         return Data(buffer.readableBytesView)
                     } catch {
-                        throw KubernetesError(statusCode: nil, reason: .transport, message: "watch \(target): \(error)")
+                        throw KubernetesError(statusCode: nil, reason: .transport, message: "watch \(target): \(TransportFailure.describe(error))")
                     }
                 }
             }))
     }
 
     /// A failed TLS handshake (untrusted or mismatched certificate) will fail the same way
-    /// next time, so it is not transient; other connection failures are.
+    /// next time, so it is not transient; other connection failures are. The message is the
+    /// request line and `TransportFailure`'s words, never the library's own description: that
+    /// can hold request header values (a bearer token, a Secret's header), and messages reach
+    /// logs, Events and status.
     static func transportError(_ error: any Error, _ request: TransportRequest) -> KubernetesError {
-        let text = "\(request.method) \(request.target): \(error)"
-        if error is NIOSSLError || error is BoringSSLError || text.contains("handshake") || text.contains("certificate") {
-            return KubernetesError(statusCode: nil, reason: .tls, message: text)
-        }
-        return KubernetesError(statusCode: nil, reason: .transport, message: text)
+        let text = "\(request.method) \(request.path): \(TransportFailure.describe(error))"
+        return KubernetesError(statusCode: nil, reason: TransportFailure.isTLS(error) ? .tls : .transport, message: text)
     }
 
     public func shutdown() async throws {

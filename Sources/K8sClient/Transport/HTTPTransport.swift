@@ -9,14 +9,25 @@ public struct TransportRequest: Sendable, Hashable {
     public var body: Data?
     /// A body streamed from a file (uploads), instead of `body`.
     public var fileBody: FileBody?
+    /// The largest successful answer `send` reads; a larger one fails with `tooLarge` before
+    /// more than this is held (nil: the transport's own limit, meant for the API server).
+    public var maxResponseBytes: Int?
 
-    public init(method: String, target: String, headers: [String: String] = [:], body: Data? = nil, fileBody: FileBody? = nil) {
+    public init(method: String, target: String, headers: [String: String] = [:], body: Data? = nil, fileBody: FileBody? = nil, maxResponseBytes: Int? = nil) {
         self.method = method
         self.target = target
         self.headers = headers
         self.body = body
         self.fileBody = fileBody
+        self.maxResponseBytes = maxResponseBytes
     }
+
+    /// `target` without its query, which may hold credentials: what error messages name.
+    public var path: Substring { target.prefix { $0 != "?" } }
+
+    /// How much of an error answer's body is read: enough for any `Status` or Flink error,
+    /// and no more from a server that sends its error page forever.
+    public static let maxErrorBodyBytes = 64 * 1024
 }
 
 /// `prefix`, then the file's bytes, then `suffix`, read in chunks as the request is sent, so

@@ -175,11 +175,7 @@ struct CachedStatusWriter: StatusWriter {
 
     func writeStatus(_ sj: ScheduledJob) async throws -> ScheduledJob {
         let written = try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).updateStatus(sj)
-        if let current = store.get(written.key), let rvOld = current.metadata.resourceVersion.flatMap(Int.init),
-           let rvNew = written.metadata.resourceVersion.flatMap(Int.init), rvNew < rvOld {
-            return written
-        }
-        store.upsert(ScheduledJob.cacheTransform(written))
+        store.upsertUnlessStale(ScheduledJob.cacheTransform(written))
         return written
     }
 
@@ -194,7 +190,7 @@ struct CachedStatusWriter: StatusWriter {
             if written.metadata.deletionTimestamp != nil && (written.metadata.finalizers ?? []).isEmpty {
                 _ = store.remove(written.key)
             } else {
-                store.upsert(ScheduledJob.cacheTransform(written))
+                store.upsertUnlessStale(ScheduledJob.cacheTransform(written))
             }
             return written
         } catch let e as KubernetesError where e.isNotFound {

@@ -410,3 +410,36 @@ extension CreateFirstStatusAfter {
         }
     }
 }
+
+/// The writer that puts our own writes into the informer cache must never put back a version
+/// older than one the watch already delivered: the cache would stay stale (the watch has
+/// nothing more to send) and every later write would fail with Conflict, as a Flink
+/// ScheduledJob annotated right after creation did in CI (409 on each retry for 30 s).
+@Suite struct CachedStatusWriterKeepsTheNewestVersion {
+    func version(_ rv: String, annotations: [String: String]? = nil, finalizers: [String]? = nil) -> ScheduledJob {
+        var sj = scheduledJob(annotations: annotations)
+        sj.metadata.resourceVersion = rv
+        sj.metadata.finalizers = finalizers
+        return sj
+    }
+
+    @Test func aFinalizerOrStatusAnswerOlderThanTheCacheIsNotCached() async throws {
+        let edited = version("30", annotations: ["sked.dev/run-now": "1"], finalizers: [ScheduledJob.flinkCleanupFinalizer])
+        let t = ScriptedTransport { r in
+            r.method == "PATCH" ? .json(version("20", finalizers: [ScheduledJob.flinkCleanupFinalizer])) : .json(version("25"))
+        }
+        let store = Store<ScheduledJob>()
+        let writer = CachedStatusWriter(client: .scripted(t, namespace: "ns"), store: store)
+        store.upsert(edited)  // the user's annotation, delivered by the watch while our writes were in flight
+        let patched = try await writer.writeFinalizers(version("19"), [ScheduledJob.flinkCleanupFinalizer])
+        #expect(patched.metadata.resourceVersion == "20")  // the caller gets the answer
+        #expect(store.get(edited.key)?.metadata.resourceVersion == "30")
+        #expect(store.get(edited.key)?.metadata.annotations?["sked.dev/run-now"] == "1")
+        _ = try await writer.writeStatus(version("20"))
+        #expect(store.get(edited.key)?.metadata.resourceVersion == "30")
+        // A newer answer does go in, so the next reconcile starts from what we wrote.
+        let newer = ScriptedTransport { _ in .json(version("31")) }
+        _ = try await CachedStatusWriter(client: .scripted(newer, namespace: "ns"), store: store).writeStatus(edited)
+        #expect(store.get(edited.key)?.metadata.resourceVersion == "31")
+    }
+}

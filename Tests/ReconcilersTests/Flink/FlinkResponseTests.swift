@@ -77,6 +77,9 @@ import Testing
 
         let gateway = FlinkRESTError(statusCode: 503, body: Data("<html>Service Unavailable</html>".utf8))
         #expect(gateway.isTransient)
-        #expect(gateway.message == "<html>Service Unavailable</html>")
+        #expect(gateway.message == "HTTP 503")
+        // A body that is not Flink's is never repeated: it reaches status and Events.
+        let leaky = FlinkRESTError(statusCode: 500, body: Data("INTERNAL-ONLY db_password=hunter2\n".utf8))
+        #expect(leaky.message == "HTTP 500" && !leaky.description.contains("hunter2") && leaky.isTransient)
     }
 }

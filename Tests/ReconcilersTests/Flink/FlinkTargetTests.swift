@@ -337,6 +337,31 @@ final class FakeFlink: Sendable {
         }
     }
 
+    @Test func aSecretHeaderThatHTTPCannotCarryIsRefusedByKeyNeverShowingItsValue() async throws {
+        func secret(_ data: [String: String]) -> String {
+            let encoded = data.map { #""\#($0.key)":"\#(Data($0.value.utf8).base64EncodedString())""# }.joined(separator: ",")
+            return #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"flink-auth","namespace":"ns"},"data":{\#(encoded)}}"#
+        }
+        let sj = flinkJob { $0.headersSecretRef = SecretReference(name: "flink-auth") }
+        for (data, problem) in [
+            (["Authorization": "TOPSECRET-PASSWORD\u{01}rest"], #"the value of key "Authorization" of Secret flink-auth is not a valid HTTP header value"#),
+            (["X-Token": "TOPSECRET-PASSWORD\r\nX-Injected: 1"], #"the value of key "X-Token" of Secret flink-auth is not a valid HTTP header value"#),
+            (["Bad Name": "TOPSECRET-PASSWORD"], #"key "Bad Name" of Secret flink-auth is not a valid HTTP header name"#),
+        ] {
+            let answer = secret(data)
+            let k8s = ScriptedTransport { _ in .text(answer) }
+            let target = FlinkTarget(client: .scripted(k8s), transports: flink.transports, now: { t0 })
+            await #expect { _ = try await target.start(request("sj-1"), for: sj, spec: try spec(sj)) } throws: {
+                let text = "\($0)"
+                return ($0 as? RunStartRejected)?.message.contains(problem) == true && !text.contains("TOPSECRET")
+            }
+        }
+        // Tabs, spaces and non-ASCII text are fine in a value; a trailing newline (echo > file) is dropped.
+        #expect(FlinkTarget.isHeaderValue("Bearer a\tb c-é"))
+        #expect(FlinkTarget.isHeaderName("X-Api_Key.1"))
+        #expect(!FlinkTarget.isHeaderName(""))
+    }
+
     @Test func deletionStopsActiveJobsAndRemovesThisScheduledJobsJars() async throws {
         let sj0 = flinkJob()
         _ = try await target.start(request("run-a"), for: sj0, spec: try spec(sj0))

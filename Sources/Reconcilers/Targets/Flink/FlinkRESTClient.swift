@@ -16,6 +16,11 @@ public struct FlinkRESTClient: Sendable {
         self.timeout = timeout
     }
 
+    /// The largest answer read from a JobManager: its control answers (job status, details,
+    /// the JAR list, exceptions) are kilobytes, and the operator serves every tenant from one
+    /// memory limit.
+    public static let maxAnswerBytes = 1024 * 1024
+
     /// `operation` names the endpoint in `sked_flink_requests_total` (bounded: never an id).
     private func call(_ operation: String, _ method: String, _ path: String, body: Data? = nil, fileBody: FileBody? = nil, contentType: String = "application/json") async throws -> Data {
         var h = headers
@@ -23,11 +28,17 @@ public struct FlinkRESTClient: Sendable {
         if body != nil || fileBody != nil { h["Content-Type"] = contentType }
         let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(method: method, target: path, headers: h, body: body, fileBody: fileBody), timeout: timeout)
+            response = try await transport.send(
+                TransportRequest(method: method, target: path, headers: h, body: body, fileBody: fileBody, maxResponseBytes: Self.maxAnswerBytes), timeout: timeout)
+        } catch let e as KubernetesError where e.reason == .tooLarge {
+            Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", "too_large")]).increment()
+            // A JobManager (or whatever answers at its URL) cannot make the operator hold an
+            // answer of any size: control answers are small. Reported like an outage, so the
+            // ScheduledJob says so and is looked at again with a backoff.
+            throw FlinkRESTError.unreachable(e.message)
         } catch let e as KubernetesError {
             Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", "error")]).increment()
-            // The shared transport reports connection failures in its own terms.
-            throw FlinkRESTError(statusCode: 0, body: Data(#"{"errors":["JobManager unreachable: \#(e.message.replacingOccurrences(of: "\"", with: "'"))"]}"#.utf8))
+            throw FlinkRESTError.unreachable(e.message)
         }
         Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", String(response.status))]).increment()
         guard (200..<300).contains(response.status) else { throw FlinkRESTError(statusCode: response.status, body: response.body) }
@@ -36,7 +47,7 @@ public struct FlinkRESTClient: Sendable {
 
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ what: String) throws -> T {
         do { return try JSONDecoder().decode(type, from: data) } catch {
-            throw FlinkRESTError(statusCode: 0, body: Data(#"{"errors":["unexpected answer to \#(what)"]}"#.utf8))
+            throw FlinkRESTError.unexpectedAnswer(what)
         }
     }
 

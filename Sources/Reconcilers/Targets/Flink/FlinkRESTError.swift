@@ -9,12 +9,35 @@ public struct FlinkRESTError: Error, Sendable, Hashable, CustomStringConvertible
     /// The full text of `errors`, for classification (exception class names).
     public let detail: String
 
+    /// An HTTP error answer. Only Flink's own `{"errors": [...]}` is read; any other body (a
+    /// proxy's page, a server's debug output with its configuration in it) is never repeated:
+    /// the message is then the status code alone, since it reaches status and Events, which
+    /// more people may read than the server's operators meant.
     public init(statusCode: Int, body: Data) {
         self.statusCode = statusCode
         struct Errors: Decodable { var errors: [String] }
-        let texts = (try? JSONDecoder().decode(Errors.self, from: body))?.errors ?? [String(decoding: body.prefix(4096), as: UTF8.self)]
+        let texts = (try? JSONDecoder().decode(Errors.self, from: body))?.errors ?? []
         detail = texts.joined(separator: "\n")
-        message = Self.rootCause(of: detail) ?? texts.first { !$0.isEmpty && $0 != "Internal server error." } ?? "HTTP \(statusCode)"
+        message = Self.rootCause(of: detail) ?? texts.first { !$0.isEmpty && $0 != "Internal server error." }.map { String($0.prefix(1024)) }
+            ?? "HTTP \(statusCode)"
+    }
+
+    private init(statusCode: Int, message: String, detail: String) {
+        self.statusCode = statusCode
+        self.message = message
+        self.detail = detail
+    }
+
+    /// No HTTP answer (connection refused, timeout, TLS); `why` comes from the transport's
+    /// fixed vocabulary, never from a library's error text.
+    public static func unreachable(_ why: String) -> FlinkRESTError {
+        FlinkRESTError(statusCode: 0, message: "JobManager unreachable: \(why)", detail: "")
+    }
+
+    /// An answer that is not what the endpoint gives (not JSON, the wrong shape, too large):
+    /// not a passing outage, so not retried as one.
+    public static func unexpectedAnswer(_ what: String) -> FlinkRESTError {
+        FlinkRESTError(statusCode: 0, message: "unexpected answer to \(what)", detail: "unexpected answer")
     }
 
     public var description: String { "Flink REST API answered \(statusCode): \(message)" }

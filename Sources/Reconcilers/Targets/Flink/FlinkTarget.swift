@@ -350,8 +350,16 @@ public struct FlinkTarget: RunTarget {
         do {
             let secret = try await client.api(Secret.self, namespace: sj.metadata.namespace).get(name)
             var headers: [String: String] = [:]
-            for (key, value) in secret.data ?? [:] {
-                headers[key] = String(decoding: value, as: UTF8.self).trimmingCharacters(in: .newlines)
+            for (key, value) in (secret.data ?? [:]).sorted(by: { $0.key < $1.key }) {
+                // Checked here, so the HTTP library never refuses one: its error would repeat the value.
+                guard Self.isHeaderName(key) else {
+                    throw failure("spec.flinkJob.headersSecretRef: key \"\(key)\" of Secret \(name) is not a valid HTTP header name")
+                }
+                let text = String(decoding: value, as: UTF8.self).trimmingCharacters(in: .newlines)
+                guard Self.isHeaderValue(text) else {
+                    throw failure("spec.flinkJob.headersSecretRef: the value of key \"\(key)\" of Secret \(name) is not a valid HTTP header value (it holds a line break or another control character)")
+                }
+                headers[key] = text
             }
             return headers
         } catch let e as KubernetesError where e.isNotFound {
@@ -361,6 +369,21 @@ public struct FlinkTarget: RunTarget {
         } catch let e as KubernetesError {
             throw RunTargetUnavailable(reason: "SecretUnavailable", "spec.flinkJob.headersSecretRef: cannot read Secret \(name): \(e.reason)")
         }
+    }
+}
+
+extension FlinkTarget {
+    /// RFC 9110 `token`: the characters a header name may have.
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+
+    /// RFC 9110 `field-value`: visible characters, spaces and tabs, and non-ASCII bytes; no
+    /// line breaks or other control characters (which would end the header or the request).
+    static func isHeaderValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { b in b == 0x09 || (b >= 0x20 && b != 0x7F) }
     }
 }
 

@@ -78,7 +78,7 @@ public struct JobTarget: RunTarget {
                 continue
             }
             if let job = try await api(sj).getIfPresent(key.name), job.metadata.controllerReference?.uid == sj.metadata.uid {
-                store.upsert(Self.cacheTransform(job))
+                store.upsertUnlessStale(Self.cacheTransform(job))
             }
             unconfirmed.remove(key)
         }
@@ -161,7 +161,7 @@ public struct JobTarget: RunTarget {
                 unconfirmed.add(ObjectKey(namespace: sj.metadata.namespace, name: request.name), owner: sj.metadata.uid ?? "")
                 throw error
             }
-            store.upsert(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
+            store.upsertUnlessStale(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
             return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
         } catch let e as KubernetesError where e.isAlreadyExists {
             // Our own earlier attempt (a restart, a lost status write): adopt it if it is ours.
@@ -169,7 +169,7 @@ public struct JobTarget: RunTarget {
             guard existing.metadata.controllerReference?.uid == sj.metadata.uid else {
                 throw RunStartRejected("Job \(request.name) already exists and is not controlled by this ScheduledJob")
             }
-            store.upsert(Self.cacheTransform(existing))
+            store.upsertUnlessStale(Self.cacheTransform(existing))
             return .alreadyExisted(uid: existing.metadata.uid, startTime: existing.status?.startTime ?? existing.metadata.creationTimestamp)
         } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest].contains(e.reason) {
             throw RunStartRejected("the API server rejected Job \(request.name): \(e.message)")
