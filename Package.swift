@@ -67,13 +67,13 @@ let package = Package(
         // control-plane harness for integration tests.
         .target(
             name: "K8sTestSupport",
-            dependencies: ["K8sClient"],
+            dependencies: ["K8sClient", .product(name: "Logging", package: "swift-log")],
             path: "Sources/K8sTestSupport"
         ),
         .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
         .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -96,3 +96,50 @@ import Testing
         }
     }
 }
+
+/// The same through the whole operator, on the real API server: ScheduledJobs whose JobManager
+/// misbehaves or whose header Secret holds a value HTTP cannot carry each say what is wrong on
+/// their own `Ready` condition, a healthy ScheduledJob beside them keeps running, and no
+/// Secret value or server body ever appears in an object, an Event or the log.
+@Suite struct TenantInputNeverLeaks {
+    @Test func misbehavingJobManagersAndBadSecretsAreReportedWithoutTheirContent() async throws {
+        let sane = try MisbehavingHTTPServer(otherPaths: .sane)
+        let leaky = try MisbehavingHTTPServer(otherPaths: .leaky)
+        let huge = try MisbehavingHTTPServer(otherPaths: .huge)
+        defer { [sane, leaky, huge].forEach { $0.stop() } }
+        let lines = CapturingLogHandler.Lines()
+        try await OperatorFixture.with("leaks") { f in
+            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(
+                metadata: ObjectMeta(name: "flink-auth"), data: ["Authorization": Data("TOPSECRET-PASSWORD\u{01}rest".utf8)]))
+            func flink(_ name: String, _ server: MisbehavingHTTPServer, secret: Bool = false) async throws {
+                var job = FlinkJobSpec(jobManagerURL: server.baseURL, jarURL: server.baseURL + "/job.jar", entryClass: "dev.sked.Job")
+                if secret { job.headersSecretRef = SecretReference(name: "flink-auth") }
+                _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: name), spec: ScheduledJobSpec(schedule: "*/2 * * * * *", flinkJob: job)))
+            }
+            try await f.running(logger: .capturing("sked", into: lines)) {
+                _ = try await f.create("steady", schedule: "*/2 * * * * *")
+                try await flink("bad-header", sane, secret: true)
+                try await flink("leaky", leaky)
+                try await flink("huge", huge)
+                func ready(_ name: String, _ reason: String, _ text: String) async throws -> Bool {
+                    await eventually(timeout: .seconds(60), interval: .milliseconds(300)) {
+                        guard let c = try? await f.scheduledJobs.get(name).status?.conditions?[type: "Ready"] else { return false }
+                        return c.status == "False" && c.reason == reason && c.message.contains(text)
+                    }
+                }
+                #expect(try await ready("bad-header", "RunStartFailed", #"the value of key "Authorization" of Secret flink-auth is not a valid HTTP header value"#))
+                #expect(try await ready("leaky", "FlinkUnreachable", "HTTP 500"))
+                #expect(try await ready("huge", "FlinkUnreachable", "the answer is larger than 1 MiB"))
+                // The healthy ScheduledJob kept its schedule meanwhile.
+                #expect(await eventually(timeout: .seconds(60)) { (try? await f.childJobs(of: "steady").count) ?? 0 >= 3 })
+            }
+            let objects = try await f.scheduledJobs.list().items.map { String(decoding: try KubernetesJSON.encode($0), as: UTF8.self) }
+            let events = try await f.client.api(Event.self, namespace: f.namespace).list().items.map { "\($0.reason ?? "") \($0.message ?? "")" }
+            #expect(events.contains { $0.hasPrefix("FlinkUnreachable") })
+            for text in objects + events + lines.all {
+                #expect(!text.contains("TOPSECRET") && !text.contains("hunter2"), "\(text)")
+            }
+            #expect(lines.all.contains { $0.contains("run rejected") })  // the log was captured
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import K8sClient
 import K8sTestSupport
+import Logging
 import Reconcilers
 import Testing
 
@@ -38,12 +39,12 @@ struct OperatorFixture: Sendable {
     }
 
     /// Runs a controller for the namespace while `body` runs.
-    func running<T: Sendable>(flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, _ body: () async throws -> T) async throws -> T {
+    func running<T: Sendable>(flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, logger: Logger = Logger(label: "sked"), _ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             let synced = LockedBox(false)
             group.addTask {
                 let configuration = ScheduledJobController.Configuration(namespaces: [namespace], workers: 2, flink: flink, cleanupTimeout: cleanupTimeout)
-                try await ScheduledJobController(client: client, configuration: configuration).run { synced.value = true }
+                try await ScheduledJobController(client: client, configuration: configuration, logger: logger).run { synced.value = true }
                 return nil
             }
             // Waited for, not assumed: on a loaded machine a sync can take several seconds.
