@@ -19,13 +19,15 @@ public final class MisbehavingHTTPServer: Sendable {
         case huge
         /// A 500 whose body holds secrets
         case leaky
+        /// Accepts the request and never answers (a tarpit)
+        case tarpit
     }
 
     /// 300 MB, the size of the reply that drove the operator past its memory limit.
     public static let hugeBytes = 300 * 1024 * 1024
 
     private static let script = #"""
-    import http.server, sys, threading
+    import http.server, sys, threading, time
     HUGE = int(sys.argv[2])
     lock = threading.Lock()
     class H(http.server.BaseHTTPRequestHandler):
@@ -51,6 +53,9 @@ public final class MisbehavingHTTPServer: Sendable {
             if p == "huge": return self.stream(200, False)
             if p == "huge-declared": return self.stream(200, True)
             if p == "endless-error": return self.stream(500, False)
+            if p == "tarpit":
+                time.sleep(3600)
+                return
             if p == "leaky":
                 body = b"INTERNAL-ONLY db_password=hunter2 token=TOPSECRET\n"
                 self.send_response(500); self.send_header("Content-Length", str(len(body))); self.end_headers()
@@ -58,6 +63,8 @@ public final class MisbehavingHTTPServer: Sendable {
             body = b'{"status":"RUNNING"}'
             self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
             self.wfile.write(body)
+        do_HEAD = do_GET
+        do_POST = do_GET
     http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
     """#
 

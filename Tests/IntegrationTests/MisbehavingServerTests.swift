@@ -143,3 +143,34 @@ import Testing
         }
     }
 }
+
+/// Twenty ScheduledJobs whose JobManager accepts connections and never answers (each call
+/// waits out the 30 s request timeout) cannot hold every worker: a Job ScheduledJob beside
+/// them keeps starting its runs on time.
+@Suite struct SlowJobManagersDoNotStarveOthers {
+    @Test func aJobScheduledJobKeepsItsLagBesideTwentyTarpits() async throws {
+        let tarpit = try MisbehavingHTTPServer(otherPaths: .tarpit)
+        defer { tarpit.stop() }
+        try await OperatorFixture.with("tarpit") { f in
+            try await f.running {
+                for i in 1...20 {
+                    _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "tarpit-\(i)"), spec: ScheduledJobSpec(
+                        schedule: "*/2 * * * * *", flinkJob: FlinkJobSpec(jobManagerURL: tarpit.baseURL, jarURL: tarpit.baseURL + "/job.jar", entryClass: "dev.sked.Job"))))
+                }
+                let since = Date()
+                _ = try await f.create("steady", schedule: "*/2 * * * * *")
+                // Ten runs, each started within a few seconds of its tick (the workers all waiting
+                // on the tarpit would start them ~30 s late, or skip them).
+                #expect(await eventually(timeout: .seconds(90)) { (try? await f.childJobs(of: "steady").count) ?? 0 >= 10 })
+                let lags = try await f.childJobs(of: "steady").compactMap { job -> Double? in
+                    guard let created = job.metadata.creationTimestamp, created > since,
+                          let scheduled = job.metadata.annotations?["sked.dev/scheduled-time"].flatMap(RFC3339.parse) else { return nil }
+                    return created.timeIntervalSince(scheduled)
+                }
+                print("tarpit: steady's run lag over \(lags.count) runs: max \(lags.max() ?? -1) s, mean \(lags.reduce(0, +) / Double(max(1, lags.count))) s")
+                #expect(lags.count >= 10)
+                #expect(lags.allSatisfy { $0 < 10 }, "\(lags)")
+            }
+        }
+    }
+}

@@ -37,7 +37,7 @@ public struct HTTPTransports: Sendable {
         return make(Self.origin(of: url) + prefix)
     }
 
-    static func origin(of url: URL) -> String {
+    public static func origin(of url: URL) -> String {
         var c = URLComponents()
         c.scheme = url.scheme?.lowercased()
         c.host = url.host

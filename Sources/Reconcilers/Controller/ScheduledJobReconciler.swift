@@ -43,10 +43,21 @@ public struct ScheduledJobReconciler: Sendable {
         ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, deferStatusAfterStart: deferStatusAfterStart, logger: logger)
     }
 
+    /// How soon a reconcile that found its backend busy is tried again.
+    static let busyRetry: Duration = .seconds(1)
+
     public func reconcile(_ original: ScheduledJob) async throws -> ReconcileAction {
         var log = logger
         log[metadataKey: "namespace"] = "\(original.metadata.namespace ?? "")"
         log[metadataKey: "name"] = "\(original.metadata.name ?? "")"
+        guard let slot = target.slot(for: original) else {
+            // Its backend is as busy as allowed (slow or down): nothing is decided now, so the
+            // planner sees the tick late rather than a worker waiting on someone else's server.
+            Counter(label: "sked_reconciles_deferred_total", dimensions: [("reason", "backend_busy")]).increment()
+            log.debug("backend busy, looking again shortly")
+            return .requeue(after: Self.busyRetry)
+        }
+        defer { slot.release() }
         if original.metadata.deletionTimestamp != nil { return try await finalize(original, log) }
         let sj = try await withFinalizers(original)
         do {

@@ -25,6 +25,9 @@ public protocol RunTarget: Sendable {
     /// Cleans up before `sj` is deleted (stops its runs, removes uploaded artifacts). Throws
     /// `RunTargetUnavailable` while that cannot be done yet.
     func finalize(_ sj: ScheduledJob) async throws
+    /// Room for one reconcile of `sj` to use the backend, or nil when it is busy (see
+    /// `RunTargetSlot`); the reconciler releases it when the reconcile ends.
+    func slot(for sj: ScheduledJob) -> RunTargetSlot?
 }
 
 extension RunTarget {
@@ -32,6 +35,7 @@ extension RunTarget {
     public func pollInterval(for active: [ActiveRun], now: Date) -> TimeInterval? { nil }
     public func finalizer(for sj: ScheduledJob) -> String? { nil }
     public func finalize(_ sj: ScheduledJob) async throws {}
+    public func slot(for sj: ScheduledJob) -> RunTargetSlot? { .unlimited }
 }
 
 /// `startTime` is the start the target will report when it observes the run later (for a Job:

@@ -46,4 +46,13 @@ public struct RunTargets: RunTarget {
         try await job.finalize(sj)
         try await flink.finalize(sj)
     }
+
+    public func slot(for sj: ScheduledJob) -> RunTargetSlot? {
+        guard let jobSlot = job.slot(for: sj) else { return nil }
+        guard let flinkSlot = flink.slot(for: sj) else {
+            jobSlot.release()
+            return nil
+        }
+        return jobSlot.combined(with: flinkSlot)
+    }
 }

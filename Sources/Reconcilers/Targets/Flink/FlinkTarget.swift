@@ -19,13 +19,16 @@ public struct FlinkTarget: RunTarget {
         public var requestTimeout: Duration
         /// How long a stop-with-savepoint may take before the job is cancelled instead.
         public var savepointTimeout: Duration
+        /// Reconciles that may use one JobManager at once (see `JobManagerSlots`).
+        public var maxReconcilesPerJobManager: Int
 
-        public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300)) {
+        public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300), maxReconcilesPerJobManager: Int = 4) {
             self.pollInterval = pollInterval
             self.maxJarBytes = maxJarBytes
             self.downloadTimeout = downloadTimeout
             self.requestTimeout = requestTimeout
             self.savepointTimeout = savepointTimeout
+            self.maxReconcilesPerJobManager = maxReconcilesPerJobManager
         }
     }
 
@@ -42,14 +45,25 @@ public struct FlinkTarget: RunTarget {
     /// JobManager is asked, such a run would be invisible to the planner: its tick counted
     /// missed, and a Forbid run started beside it (found by the fault-injection suite).
     let unconfirmed = UnconfirmedSubmissions()
+    /// Shared with the controller's other FlinkTargets; nil: no limit (unit tests).
+    let slots: JobManagerSlots?
 
     /// `client` reads `headersSecretRef` Secrets (nil: no Secrets, for tests without them).
-    public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
+    public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), slots: JobManagerSlots? = nil, now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
         self.client = client
         self.transports = transports
         self.settings = settings
+        self.slots = slots
         self.now = now
         self.logger = logger
+    }
+
+    /// ScheduledJobs with nothing on a JobManager (Kubernetes Job ones) need no slot.
+    public func slot(for sj: ScheduledJob) -> RunTargetSlot? {
+        let urls = [sj.spec.flinkJob?.jobManagerURL] + (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }.map(\.jobManagerURL)
+        let origins = Set(urls.compactMap { $0.flatMap(URL.init(string:)).map(HTTPTransports.origin(of:)) })
+        guard let slots, !origins.isEmpty else { return .unlimited }
+        return slots.take(origins)
     }
 
     // MARK: Observing
