@@ -48,6 +48,13 @@ import Testing
             #expect(started?.contains(#""name":"metered""#) == true && started?.contains(#""namespace":"\#(f.namespace)""#) == true && started?.contains("reconcileID") == true, "\(started ?? "no 'started run' line")")
             #expect(!op.log.contains("admintoken"), "the token leaked into the logs")
 
+            // A deleted ScheduledJob's series go with it.
+            try await f.scheduledJobs.delete("metered")
+            #expect(await eventually(timeout: .seconds(60)) {
+                let body = (try? op.get("/metrics", port: op.metricsPort).1) ?? #"scheduledjob="metered""#
+                return !body.contains(#"scheduledjob="metered""#) && body.contains("sked_schedule_lag_seconds_bucket")
+            })
+
             op.signal(SIGTERM)
             #expect(await op.waitForExit(timeout: .seconds(15)) == 0)
             #expect(op.log.contains("released leadership"))

@@ -126,11 +126,11 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     public init() {}
 }
 
-public enum Trigger: String, Codable, Sendable, Hashable {
+public enum Trigger: String, Codable, Sendable, Hashable, CaseIterable {
     case schedule, manual, retry, once
 }
 
-public enum RunResult: String, Codable, Sendable, Hashable {
+public enum RunResult: String, Codable, Sendable, Hashable, CaseIterable {
     case succeeded = "Succeeded", failed = "Failed", cancelled = "Cancelled", timedOut = "TimedOut"
 }
 

@@ -16,6 +16,22 @@ enum RunMetrics {
         }
     }
 
+    static let targets = ["job", "flink"]
+
+    /// Removes every series of a deleted ScheduledJob: a cluster where ScheduledJobs come and
+    /// go (one per pull request, per tenant) would otherwise export more series forever.
+    static func forget(_ sj: ScheduledJob) {
+        for target in targets {
+            for trigger in Trigger.allCases {
+                Counter(label: "sked_runs_started_total", dimensions: dimensions(sj, target) + [("trigger", trigger.rawValue)]).destroy()
+            }
+            for result in RunResult.allCases {
+                Counter(label: "sked_runs_finished_total", dimensions: dimensions(sj, target) + [("result", result.rawValue)]).destroy()
+            }
+        }
+        Counter(label: "sked_runs_missed_total", dimensions: [("namespace", sj.metadata.namespace ?? ""), ("scheduledjob", sj.metadata.name ?? "")]).destroy()
+    }
+
     /// Counts runs newly recorded as finished, and newly missed ticks, between two statuses.
     static func recorded(_ sj: ScheduledJob, before: ScheduledJobStatus?, after: ScheduledJobStatus, target: String) {
         let known = Set(before?.history?.map(\.name) ?? [])

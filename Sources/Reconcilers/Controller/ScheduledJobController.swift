@@ -111,7 +111,10 @@ public final class ScheduledJobController: Sendable {
                 group.addTask {
                     try await scope.scheduledJobs.run { note in
                         switch note {
-                        case .added(let sj), .deleted(let sj): await queue.add(sj.key)
+                        case .added(let sj): await queue.add(sj.key)
+                        case .deleted(let sj):
+                            RunMetrics.forget(sj)
+                            await queue.add(sj.key)
                         case .updated(let old, let new):
                             // Our own status writes come back as updates; only spec or metadata changes need a look.
                             if old.spec != new.spec || old.metadata.annotations != new.metadata.annotations
@@ -157,7 +160,10 @@ public final class ScheduledJobController: Sendable {
                     return try await withSpan("reconcile ScheduledJob") { span in
                         span.attributes["k8s.namespace.name"] = key.namespace ?? ""
                         span.attributes["sked.scheduledjob"] = key.name
-                        return try await scope.reconciler.with(logger: log).reconcile(sj)
+                        let action = try await scope.reconciler.with(logger: log).reconcile(sj)
+                        // Deleted while this reconcile ran: the series it may have just counted go too.
+                        if scope.scheduledJobs.store.get(key)?.metadata.uid != sj.metadata.uid { RunMetrics.forget(sj) }
+                        return action
                     }
                 }
             }

@@ -149,6 +149,10 @@ private struct Planning {
     /// Applies the concurrency policy; returns whether the run was started.
     @discardableResult
     mutating func start(_ request: RunRequest, policy: ConcurrencyPolicy) -> Bool {
+        if active.count >= SpecBounds.maxActiveRuns && policy == .allow {
+            event(.warning, "RunSkipped", "Skipped run \(request.name) (\(request.trigger.rawValue)): \(active.count) runs are active, the most one ScheduledJob may have")
+            return false
+        }
         if !active.isEmpty {
             switch policy {
             case .allow: break
@@ -188,7 +192,7 @@ private struct Planning {
             // Already started (by a reconcile whose status write has not happened yet): done.
             let name = RunNaming.runName(scheduledJob: self.name, runID: retry.runID, attempt: retry.attempt)
             if (active + finished).contains(where: { $0.name == name }) { continue }
-            if spec.concurrencyPolicy != .allow && !active.isEmpty {
+            if (spec.concurrencyPolicy != .allow && !active.isEmpty) || active.count >= SpecBounds.maxActiveRuns {
                 waiting.append(retry)
                 continue
             }

@@ -69,6 +69,9 @@ public enum SpecBounds {
     public static let maxSeconds: Int64 = 315_360_000
     public static let maxRetryLimit = 100
     public static let maxHistoryLimit = 100
+    /// Active runs one ScheduledJob may have (under Allow): each is an entry in status, which
+    /// must stay far below etcd's 1.5 MiB object limit to be written at all.
+    public static let maxActiveRuns = 100
     /// Flink's own upper bound for a job's (max) parallelism.
     public static let maxParallelism = 32768
     /// The largest attempt number read back from a Job or from status (someone else may have

@@ -413,6 +413,16 @@ import Testing
         #expect(plan.startedRuns.isEmpty)
     }
 
+    @Test func underAllowATickBeyondTheActiveRunsCapIsSkippedWithAWarning() {
+        let sj = scheduledJob(status: status(lastSchedule: at(-10)))
+        let active = (0..<SpecBounds.maxActiveRuns).map { run("sj-\($0)", scheduled: at(-20), started: at(-20)) }
+        let plan = SchedulePlanner.plan(sj, runs: active, now: t0)
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.events.contains { $0.reason == "RunSkipped" && $0.kind == .warning && $0.message.contains("100 runs are active") })
+        // One fewer, and the tick starts as usual.
+        #expect(SchedulePlanner.plan(sj, runs: Array(active.dropLast()), now: t0).startedRuns.count == 1)
+    }
+
     @Test func theLargestAllowedValuesPlanWithoutTrapping() {
         let configure: (inout ScheduledJobSpec) -> Void = {
             $0.retry = RetrySpec(limit: SpecBounds.maxRetryLimit, backoffSeconds: SpecBounds.maxSeconds, maxBackoffSeconds: SpecBounds.maxSeconds)
