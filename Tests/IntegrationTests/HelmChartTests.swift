@@ -39,18 +39,23 @@ import Testing
             let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(args.contains("--leader-elect=true"), "\(args)")
             #expect(args.contains("--flink-poll-interval=10s") && args.contains("--flink-max-jar-bytes=536870912") && args.contains("--flink-cleanup-timeout=5m"), "\(args)")
+            // Room for the two JAR downloads the operator allows at once, and no more.
+            let tmp = pod["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }
+            #expect(tmp?["emptyDir"]?["sizeLimit"]?.stringValue == "\(2 * 536_870_912 + 64 * 1024 * 1024)", "\(String(describing: tmp))")
             #expect(container["livenessProbe"]?["httpGet"]?["path"] == "/healthz")
             #expect(container["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
 
             let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false))
             #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") != nil)
 
-            let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug", "--set", "flink.pollInterval=3s"])
+            let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug", "--set", "flink.pollInterval=3s", "--set", "flink.maxJarBytes=1073741824"])
             #expect(upgraded == 0, "\(upgradeOut)")
             let after = try #require(try await deployments.list().items.first)
             #expect(after["spec"]?["replicas"] == 3)
             let newArgs = after["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(newArgs.contains("--log-level=debug") && newArgs.contains("--flink-poll-interval=3s"), "\(newArgs)")
+            let newTmp = after["spec"]?["template"]?["spec"]?["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }
+            #expect(newTmp?["emptyDir"]?["sizeLimit"]?.stringValue == "\(2 * 1_073_741_824 + 64 * 1024 * 1024)", "\(String(describing: newTmp))")
 
             let (removed, removeOut) = try helm(["uninstall"] + common)
             #expect(removed == 0, "\(removeOut)")

@@ -56,6 +56,7 @@ public final class ScheduledJobController: Sendable {
         // Half the workers at most wait on JobManagers: the other half serve Job ScheduledJobs
         // however slow a JobManager is.
         let jobManagerSlots = JobManagerSlots(total: configuration.workers / 2, perJobManager: configuration.flink.maxReconcilesPerJobManager)
+        let downloads = AsyncSemaphore(limit: FlinkTarget.Settings.maxConcurrentDownloads)
         for ns in configuration.namespaces.isEmpty ? [""] : configuration.namespaces {
             let namespace: String? = ns.isEmpty ? nil : ns
             var sjWatch = WatcherConfiguration()
@@ -72,7 +73,7 @@ public final class ScheduledJobController: Sendable {
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
             let targets = RunTargets(
                 job: JobTarget(client: client, store: jobInformer.store),
-                flink: FlinkTarget(client: client, settings: configuration.flink, slots: jobManagerSlots, now: now, logger: logger))
+                flink: FlinkTarget(client: client, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
             let reconciler = ScheduledJobReconciler(
                 target: targets, events: events,
                 statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,

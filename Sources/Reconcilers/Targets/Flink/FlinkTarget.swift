@@ -21,6 +21,9 @@ public struct FlinkTarget: RunTarget {
         public var savepointTimeout: Duration
         /// Reconciles that may use one JobManager at once (see `JobManagerSlots`).
         public var maxReconcilesPerJobManager: Int
+        /// JAR downloads at once: each may fill `maxJarBytes` of the temporary directory, whose
+        /// size limit (the chart's emptyDir `sizeLimit`) is this many times `maxJarBytes`.
+        public static let maxConcurrentDownloads = 2
 
         public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300), maxReconcilesPerJobManager: Int = 4) {
             self.pollInterval = pollInterval
@@ -47,13 +50,16 @@ public struct FlinkTarget: RunTarget {
     let unconfirmed = UnconfirmedSubmissions()
     /// Shared with the controller's other FlinkTargets; nil: no limit (unit tests).
     let slots: JobManagerSlots?
+    /// Shared with the controller's other FlinkTargets (`Settings.maxConcurrentDownloads`).
+    let downloads: AsyncSemaphore
 
     /// `client` reads `headersSecretRef` Secrets (nil: no Secrets, for tests without them).
-    public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), slots: JobManagerSlots? = nil, now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
+    public init(client: KubernetesClient?, transports: HTTPTransports = .shared, settings: Settings = Settings(), slots: JobManagerSlots? = nil, downloads: AsyncSemaphore = AsyncSemaphore(limit: Settings.maxConcurrentDownloads), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sked.flink")) {
         self.client = client
         self.transports = transports
         self.settings = settings
         self.slots = slots
+        self.downloads = downloads
         self.now = now
         self.logger = logger
     }
@@ -213,15 +219,17 @@ public struct FlinkTarget: RunTarget {
         do { uploaded = try await rest.jars() } catch let e as FlinkRESTError { throw unavailable(flink.jobManagerURL, e) }
         if !forceUpload, let existing = uploaded.first(where: { $0.name == name }) { return (existing.id, true) }
 
-        let file: URL
-        do { file = try await downloader.download(flink.jarURL, headers: headers) } catch let f as JarDownloader.Failure {
-            throw jarFailure(f)
-        }
-        defer { try? FileManager.default.removeItem(at: file) }
-        let id: String
-        do { id = try await rest.uploadJar(file: file, fileName: name) } catch let e as FlinkRESTError {
-            if e.isTransient { throw unavailable(flink.jobManagerURL, e) }
-            throw RunStartRejected("Flink refused the JAR from \(JarDownloader.redacted(flink.jarURL)): \(e.message)")
+        // The file lives from its download to its upload: that is what the permit covers.
+        let id: String = try await downloads.withPermit {
+            let file: URL
+            do { file = try await downloader.download(flink.jarURL, headers: headers) } catch let f as JarDownloader.Failure {
+                throw jarFailure(f)
+            }
+            defer { try? FileManager.default.removeItem(at: file) }
+            do { return try await rest.uploadJar(file: file, fileName: name) } catch let e as FlinkRESTError {
+                if e.isTransient { throw unavailable(flink.jobManagerURL, e) }
+                throw RunStartRejected("Flink refused the JAR from \(JarDownloader.redacted(flink.jarURL)): \(e.message)")
+            }
         }
         for old in uploaded where old.name.hasPrefix(prefix) && old.id != id {
             try? await rest.deleteJar(old.id)
