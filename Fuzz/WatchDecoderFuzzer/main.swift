@@ -202,6 +202,7 @@ func checkLines<R: KubernetesResource>(_ input: FuzzInput, as type: R.Type, omit
         do {
             let event = try WatchEvent<R>.decode(line, omitSpec: omitSpec)
             checkPlausible(line)
+            planWithoutTrapping(event)
             if firstFailure == nil { events.append(summary(event)) }
         } catch {
             checkDecodingError(error)
@@ -210,6 +211,34 @@ func checkLines<R: KubernetesResource>(_ input: FuzzInput, as type: R.Type, omit
     }
 
     return (events, firstFailure)
+}
+
+/// Whatever a ScheduledJob that decodes holds (its spec from any author, its status from
+/// anyone who may write it), validating and planning it never traps: the operator would
+/// crash-loop on it for every tenant. Its active runs are observed as the Flink target sees
+/// them (from status), at a fixed instant and at the edges of time.
+func planWithoutTrapping<R: KubernetesResource>(_ event: WatchEvent<R>) {
+    let object: R
+    switch event {
+    case .added(let o), .modified(let o), .deleted(let o): object = o
+    default: return
+    }
+    guard let sj = object as? ScheduledJob else { return }
+    _ = sj.spec.validated(defaultTimeZone: "UTC")
+    let runs = (sj.status?.active ?? []).map {
+        ObservedRun(name: $0.name, kind: $0.kind, runID: $0.runID ?? $0.name, scheduledTime: $0.scheduledTime, trigger: $0.trigger,
+                    attempt: $0.attempt, startTime: $0.startTime, createdAt: $0.startTime, state: .active)
+    }
+    // And the same status under a spec that validates, so planning goes past validation.
+    var valid = sj
+    valid.spec = ScheduledJobSpec(schedule: "*/5 * * * * *", jobTemplate: JobTemplate(spec: ["template": ["spec": [:]]]))
+    valid.spec.retry = RetrySpec(limit: SpecBounds.maxRetryLimit, backoffSeconds: SpecBounds.maxSeconds, maxBackoffSeconds: SpecBounds.maxSeconds)
+    valid.spec.runTimeoutSeconds = SpecBounds.maxSeconds
+    valid.spec.startingDeadlineSeconds = SpecBounds.maxSeconds
+    for now in [Date(timeIntervalSince1970: 1_780_000_000), Date(timeIntervalSince1970: 0), Date.distantFuture] {
+        _ = SchedulePlanner.plan(sj, runs: runs, now: now, defaultTimeZone: "UTC")
+        _ = SchedulePlanner.plan(valid, runs: runs, now: now, defaultTimeZone: "UTC")
+    }
 }
 
 /// `WatchEventStream` reads protobuf frames when the resource has a protobuf form and the

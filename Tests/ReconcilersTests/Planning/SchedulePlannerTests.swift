@@ -413,6 +413,34 @@ import Testing
         #expect(plan.startedRuns.isEmpty)
     }
 
+    /// The fuzzers' seed `scheduledjob-hostile-integers`: every integer at its edge, in spec and
+    /// in a status someone else wrote, planned at a fixed instant and at the edges of time.
+    @Test func aScheduledJobWithEveryIntegerAtItsEdgePlansWithoutTrapping() throws {
+        let seed = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../Fuzz/Corpus/watch/scheduledjob-hostile-integers").standardized)
+        guard case .added(let sj) = try WatchEvent<ScheduledJob>.decode(seed.dropFirst(2).dropLast()) else {
+            Issue.record("the seed is not an ADDED event")
+            return
+        }
+        #expect(sj.status?.pendingRetries?.first?.attempt == Int.max)
+        let runs = (sj.status?.active ?? []).map {
+            ObservedRun(name: $0.name, kind: $0.kind, runID: $0.runID ?? $0.name, scheduledTime: $0.scheduledTime, trigger: $0.trigger, attempt: $0.attempt, startTime: $0.startTime, createdAt: $0.startTime, state: .active)
+        }
+        // The same hostile status under the largest valid spec: planned, not refused.
+        var valid = sj
+        valid.spec = scheduledJob { $0.retry = RetrySpec(limit: SpecBounds.maxRetryLimit, backoffSeconds: SpecBounds.maxSeconds, maxBackoffSeconds: SpecBounds.maxSeconds)
+            $0.startingDeadlineSeconds = SpecBounds.maxSeconds
+            $0.runTimeoutSeconds = SpecBounds.maxSeconds
+            $0.successfulRunsHistoryLimit = SpecBounds.maxHistoryLimit
+        }.spec
+        for now in [t0, Date(timeIntervalSince1970: 0), Date.distantFuture] {
+            let plan = SchedulePlanner.plan(sj, runs: runs, now: now)
+            #expect(plan.status.conditions?[type: "Ready"]?.reason == "InvalidSpec")
+            let planned = SchedulePlanner.plan(valid, runs: runs, now: now)
+            #expect(planned.status.conditions?[type: "Ready"]?.reason != "InvalidSpec")
+        }
+    }
+
     @Test func underAllowATickBeyondTheActiveRunsCapIsSkippedWithAWarning() {
         let sj = scheduledJob(status: status(lastSchedule: at(-10)))
         let active = (0..<SpecBounds.maxActiveRuns).map { run("sj-\($0)", scheduled: at(-20), started: at(-20)) }
