@@ -1362,6 +1362,15 @@ def scenario_badinput(sc, args, rng):
     long_name = bad.add("valid", ("long-name-" + "0123456789abcdef" * 16)[:252] + "z", bad.spec(schedule="*/2 * * * * *"), None)
     token = lambda: "".join(bad.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(10240))
     tokens = bad.add("valid", "tokens-10k", bad.spec(suspend=True), None, annotations={"sked.dev/run-now": token()})
+    # A header Secret whose value HTTP cannot carry: its error text once carried the value into
+    # status, an Event and the log (readable by people who may not read Secrets).
+    secret = "TOPSECRET-" + token()[:48] + "\x01rest"
+    bad.api.must("POST", f"/api/v1/namespaces/{bad.ns}/secrets",
+                 {"metadata": {"name": "flink-auth"}, "data": {"Authorization": base64.b64encode(secret.encode()).decode()}}, ok=(201,))
+    header = bad.spec(schedule="*/2 * * * * *", flinkJob={"jobManagerURL": "http://127.0.0.1:9", "jarURL": "http://127.0.0.1:9/job.jar",
+                                                             "headersSecretRef": {"name": "flink-auth"}})
+    del header["jobTemplate"]
+    invalid.append(bad.add("secret header", "secret-header", header, ("RunStartFailed", 'key "Authorization" of Secret flink-auth')))
     bad.create(bad.items, f"corpus of {len(bad.items)}")
     check_tokens(bad, tokens, token(), 10)
     check_long_name(bad, long_name, 10)
@@ -1377,7 +1386,22 @@ def scenario_badinput(sc, args, rng):
     bad.report(burst, f"burst of {len(burst)}", took, missing, sjs)
     t_done = time.time()
     sc.after_checks.append(lambda: report_burst_lag(sc, t0, t_done))
+    sc.after_checks.append(lambda: check_secret_unseen(bad, "secret-header", secret))
     bad.dump()
+
+
+def check_secret_unseen(bad, name, secret):
+    """A Secret's value is in no ScheduledJob, no Event and no operator log line."""
+    needle = secret[:40]
+    places = {"ScheduledJobs": json.dumps(bad.list("sjs")), "Events": json.dumps(bad.list("events"))}
+    for op in bad.sc.operators:
+        with open(op.log_path, "rb") as f:
+            places[f"operator log {op.log_path}"] = f.read().decode("utf-8", "replace")
+    for where, text in places.items():
+        if needle in text:
+            bad.sc.finding("badinput", name, f"the Secret's header value appears in {where}")
+    bad.sc.lines.append(f"badinput    secret header value: looked for in {len(places)} places, "
+                        + ("found" if any(needle in t for t in places.values()) else "never seen"))
 
 
 def report_burst_lag(sc, t0, t1):
