@@ -32,6 +32,7 @@ command -v rsync >/dev/null || need_apt+=(rsync)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v lua5.1 >/dev/null || need_apt+=(lua5.1)   # Argo CD health checks are Lua 5.1 (gopher-lua)
 [ -d "$REFLECT2" ] || need_apt+=(golang-github-modern-go-reflect2-dev)
 missing_bins=()
 [ "$(cat "$BIN/.recipe" 2>/dev/null)" = "$STAMP_VERSION" ] || rm -f "$BIN"/kube-* "$BIN"/kubelet

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Prometheus
+import Reconcilers
 import Synchronization
 
 /// What `/readyz` reports: ready once the caches are synced, or while waiting as a standby
@@ -23,12 +24,15 @@ final class Readiness: Sendable {
 /// The operator's HTTP endpoints, served by Hummingbird: `/metrics` in Prometheus text
 /// format, `/healthz` (the process and its event loop answer) and `/readyz`.
 enum HTTPEndpoints {
-    static func metricsApplication(address: OperatorSettings.BindAddress, registry: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
+    static func metricsApplication(
+        address: OperatorSettings.BindAddress, registry: PrometheusCollectorRegistry, cache: ScheduledJobCacheSource, logger: Logger
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             registry.emit(into: &buffer)
+            ScheduledJobGauges.emit(cache.scheduledJobs, into: &buffer)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))

@@ -115,8 +115,9 @@ struct OperatorCommand: AsyncParsableCommand {
             Counter(label: "sked_kube_requests_total", dimensions: [("verb", verb), ("code", String(code))]).increment()
         }
         let readiness = Readiness()
+        let cache = ScheduledJobCacheSource()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: OperatorService(settings: settings, client: client, readiness: readiness, logger: logger),
+            .init(service: OperatorService(settings: settings, client: client, readiness: readiness, cache: cache, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
         // Tracing only when asked for: without OTEL_EXPORTER_OTLP_ENDPOINT the tracer stays a no-op.
@@ -137,7 +138,7 @@ struct OperatorCommand: AsyncParsableCommand {
         var httpLogger = logger
         httpLogger.logLevel = .warning
         if let address = settings.metricsAddress {
-            services.append(.init(service: HTTPEndpoints.metricsApplication(address: address, registry: registry, logger: httpLogger)))
+            services.append(.init(service: HTTPEndpoints.metricsApplication(address: address, registry: registry, cache: cache, logger: httpLogger)))
         }
         if let address = settings.healthAddress {
             services.append(.init(service: HTTPEndpoints.healthApplication(address: address, readiness: readiness, logger: httpLogger)))

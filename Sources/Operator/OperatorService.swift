@@ -12,6 +12,7 @@ struct OperatorService: Service {
     let settings: OperatorSettings
     let client: KubernetesClient
     let readiness: Readiness
+    let cache: ScheduledJobCacheSource
     let logger: Logger
 
     func run() async throws {
@@ -49,7 +50,11 @@ struct OperatorService: Service {
                 flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
                 cleanupTimeout: settings.flinkCleanupTimeout.seconds),
             logger: logger)
-        defer { readiness.set(synced: false) }
+        cache.set(controller)
+        defer {
+            cache.set(nil)
+            readiness.set(synced: false)
+        }
         try await withGracefulShutdownHandler {
             try await controller.run { [readiness, logger] in
                 readiness.set(synced: true)

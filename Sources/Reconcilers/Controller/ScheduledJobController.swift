@@ -94,6 +94,13 @@ public final class ScheduledJobController: Sendable {
     /// True once every cache has been filled (readiness).
     public var hasSynced: Bool { synced.withLock { $0 } }
 
+    /// Every cached ScheduledJob once the caches are synced (before that, none: a partial
+    /// list would make gauges vanish and come back).
+    public var cachedScheduledJobs: [ScheduledJob] {
+        guard hasSynced else { return [] }
+        return scopes.values.flatMap { $0.scheduledJobs.store.list() }
+    }
+
     private func scope(for namespace: String?) -> Scope? { scopes[namespace ?? ""] ?? scopes[""] }
 
     /// Runs until cancelled or until `queue` is shut down (graceful drain). `onSynced` is

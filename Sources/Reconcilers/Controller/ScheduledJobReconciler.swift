@@ -107,7 +107,7 @@ public struct ScheduledJobReconciler: Sendable {
                         name: request.name, kind: spec.kind.name, scheduledTime: request.scheduledTime, startTime: nil, completionTime: now(),
                         result: .failed, message: String(rejected.message.prefix(1024)), attempt: request.attempt, trigger: request.trigger), at: 0)
                     status.history = history
-                    setNotReady(&status, reason: SchedulePlanner.runStartFailedReason, message: rejected.message, on: sj)
+                    setNotReady(&status, reason: SchedulePlanner.runStartFailedReason, message: rejected.message, .stalled, on: sj)
                     log.warning("run rejected", metadata: ["run": "\(request.name)", "error": "\(rejected)"])
                     await events.record(EventNote(.warning, "RunStartFailed", rejected.message), on: sj)
                 }
@@ -157,11 +157,11 @@ public struct ScheduledJobReconciler: Sendable {
     }
 
     /// `Ready=False` with a reason and a message of bounded size (it is shown by `kubectl get`).
-    private func setNotReady(_ status: inout ScheduledJobStatus, reason: String, message: String, on sj: ScheduledJob) {
+    private func setNotReady(_ status: inout ScheduledJobStatus, reason: String, message: String, _ kind: ReadinessConditions.NotReady, on sj: ScheduledJob) {
         var conditions = status.conditions ?? []
-        conditions.set(Condition(
+        ReadinessConditions.set(Condition(
             type: "Ready", status: "False", reason: reason, message: String(message.prefix(1024)),
-            lastTransitionTime: now(), observedGeneration: sj.metadata.generation))
+            lastTransitionTime: now(), observedGeneration: sj.metadata.generation), kind, in: &conditions)
         status.conditions = conditions
     }
 
@@ -172,7 +172,7 @@ public struct ScheduledJobReconciler: Sendable {
         var status = sj.status ?? ScheduledJobStatus()
         let previous = status.conditions?[type: "Ready"]
         let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
-        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, on: sj)
+        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, .retrying, on: sj)
         if previous?.reason != unavailable.reason {
             log.warning("run target unavailable", metadata: ["reason": "\(unavailable.reason)", "error": "\(unavailable.message)"])
         }

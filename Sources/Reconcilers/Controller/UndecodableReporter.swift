@@ -35,14 +35,14 @@ final class UndecodableReporter: Sendable {
         logger.warning("undecodable ScheduledJob", metadata: [
             "namespace": "\(object.metadata.namespace ?? "")", "name": "\(name)", "problem": "\(object.problem)",
         ])
-        let ready: JSONValue = .object([
-            "type": "Ready", "status": "False", "reason": "Undecodable", "message": .string(message),
-            "lastTransitionTime": .string(RFC3339.format(now())), "observedGeneration": .number(Double(generation)),
-        ])
+        var conditions: [Condition] = []
+        ReadinessConditions.set(
+            Condition(type: "Ready", status: "False", reason: "Undecodable", message: message, lastTransitionTime: now(), observedGeneration: generation),
+            .stalled, in: &conditions)
         do {
             // The answer is the object itself, which cannot be decoded either.
             try await client.api(ScheduledJob.self, namespace: object.metadata.namespace)
-                .patchIgnoringAnswer(name, .merge(["status": .object(["phase": "Invalid", "conditions": .array([ready])])]), subresource: "status")
+                .patchIgnoringAnswer(name, .merge(["status": .object(["phase": "Invalid", "conditions": .array(conditions.map(\.json))])]), subresource: "status")
         } catch let e as KubernetesError where e.isNotFound {
             return
         } catch {
@@ -50,5 +50,14 @@ final class UndecodableReporter: Sendable {
             reported.withLock { _ = $0.removeValue(forKey: object.metadata.uid ?? name) }
         }
         await events.record(EventNote(.warning, "Undecodable", message), on: ScheduledJob(metadata: object.metadata, spec: ScheduledJobSpec()))
+    }
+}
+
+private extension Condition {
+    var json: JSONValue {
+        .object([
+            "type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
+            "lastTransitionTime": .string(RFC3339.format(lastTransitionTime)), "observedGeneration": observedGeneration.map { .number(Double($0)) } ?? .null,
+        ])
     }
 }

@@ -341,7 +341,8 @@ private struct Planning {
             let what = spec?.schedule == nil ? "One-shot run" : "Schedule is valid"
             ready = Condition(type: "Ready", status: "True", reason: "Scheduled", message: what, lastTransitionTime: now, observedGeneration: sj.metadata.generation)
         }
-        conditions.set(ready)
+        // Both ways to be not ready here (an invalid spec, a kept RunStartFailed) need a change to clear.
+        ReadinessConditions.set(ready, .stalled, in: &conditions)
         conditions.set(Condition(
             type: "Running", status: active.isEmpty ? "False" : "True", reason: active.isEmpty ? "NoActiveRuns" : "RunsActive",
             message: active.isEmpty ? "No run is active" : "\(active.count) run(s) active: \(active.map(\.name).joined(separator: ", "))",

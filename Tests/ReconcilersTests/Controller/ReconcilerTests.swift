@@ -48,6 +48,9 @@ import Testing
         #expect(status.history?.first?.message?.contains("Required value") == true)
         #expect(status.lastScheduleTime == t0)  // the tick is accounted for, not retried forever
         #expect(events.notes.value.contains { $0.reason == "RunStartFailed" && $0.kind == .warning })
+        // Only a change can help: stalled, not retrying.
+        #expect(status.conditions?[type: "Stalled"]?.status == "True" && status.conditions?[type: "Stalled"]?.reason == "RunStartFailed")
+        #expect(status.conditions?[type: "Reconciling"]?.status == "False")
     }
 
     @Test func theRunsFirstObservationCausesNoSecondStatusWrite() async throws {
@@ -260,6 +263,7 @@ final class FlakyTarget: RunTarget {
         let written = try #require(writer.written.value.last ?? nil)
         let ready = try #require(written.conditions?[type: "Ready"])
         #expect(ready.status == "False" && ready.reason == "FlinkUnreachable" && ready.message.contains("connection refused"))
+        #expect(written.conditions?[type: "Reconciling"]?.status == "True" && written.conditions?[type: "Stalled"]?.status == "False")
         #expect(written.lastScheduleTime == nil, "the tick stays due: it starts when the target is back, or counts as missed")
         #expect(events.notes.value.contains { $0.kind == .warning && $0.reason == "FlinkUnreachable" })
         #expect(action == .requeue(after: .seconds(2)))
@@ -274,6 +278,7 @@ final class FlakyTarget: RunTarget {
         _ = try await reconciler(at: 601).reconcile(later)
         #expect(target.inner.calls.value.count == 1)
         #expect(writer.written.value.last??.conditions?[type: "Ready"]?.status == "True")
+        #expect(writer.written.value.last??.conditions?[type: "Reconciling"]?.status == "False")
     }
 
     @Test func aSavepointTakenByAStopIsRecordedInTheRunsHistory() async throws {
