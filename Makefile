@@ -13,12 +13,15 @@ assets:
 	bash scripts/build-cron-oracle.sh $(CRON_ORACLE)
 	bash scripts/flink-assets.sh >/dev/null
 
-## The whole suite from a fresh machine: assets, the release binary and the image (the install
+## The whole suite from a fresh machine: the alert rules (promtool) and the Argo CD Lua checks,
+## assets, the release binary and the image (the install
 ## tests run it as pods), a real control plane and Flink cluster, every test (the end-to-end
 ## suites start their own second control plane with a real node), then the bounded
 ## fault-injection suite (about 7 minutes) against the release binary the image ships (unstripped,
 ## for backtraces): its timing checks hold for the program users run, on a loaded 2-core machine.
 test: assets node-assets image
+	bash scripts/check-rules.sh
+	bash scripts/test-argocd.sh
 	swift build --build-tests
 	bash scripts/control-plane.sh run -- bash scripts/flink-cluster.sh run -- swift test --skip-build --disable-xctest
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Test-only helpers: a scripted HTTP transport for unit tests and the real
@@ -72,8 +73,8 @@ let package = Package(
         ),
         .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
         .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,7 @@ import Reconcilers
 struct KubectlSked: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubectl sked", abstract: "Work with sked ScheduledJobs from kubectl.",
-        subcommands: [RunNow.self, Stop.self, Suspend.self, Resume.self, History.self, Next.self])
+        subcommands: [RunNow.self, Stop.self, Suspend.self, Resume.self, History.self, Next.self, LintCommand.self])
 
     struct Target: ParsableArguments {
         @Argument(help: "The ScheduledJob's name.")

@@ -8,7 +8,7 @@ struct Sked: AsyncParsableCommand {
         commandName: "sked",
         abstract: "A Kubernetes operator that runs ScheduledJobs: cron or one-shot runs as Kubernetes Jobs.",
         version: SkedVersion.current,
-        subcommands: [OperatorCommand.self, NextCommand.self, VersionCommand.self])
+        subcommands: [OperatorCommand.self, NextCommand.self, LintCommand.self, VersionCommand.self])
 
     /// Installed as `kubectl-sked`, the binary is a kubectl plugin.
     static func main() async {

@@ -2,6 +2,7 @@ import Foundation
 import K8sClient
 import K8sTestSupport
 import Testing
+import Yams
 
 /// charts/sked with Helm's own Go engine (helm-sdkpy) against the real API server.
 @Suite struct HelmChart {
@@ -61,6 +62,33 @@ import Testing
             #expect(removed == 0, "\(removeOut)")
             #expect(try await deployments.list().items.isEmpty)
             #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") == nil)
+        }
+    }
+
+    /// `prometheusRule.enabled` installs a PrometheusRule holding exactly the rules promtool
+    /// checks (config/prometheus/sked-rules.yaml), with the labels asked for.
+    @Test func thePrometheusRuleShipsTheCheckedRules() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let crd = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/prometheusrules.monitoring.coreos.com.yaml"
+        for args in [["apply", "-f", crd], ["wait", "--for", "condition=established", "--timeout=60s", "crd/prometheusrules.monitoring.coreos.com"]] {
+            let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+            #expect(status == 0, "\(out)")
+        }
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmrules") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "rules"]
+            let (installed, out) = try helm(["install"] + common + [chart, "--set", "prometheusRule.enabled=true", "--set", "prometheusRule.labels.release=kube-prometheus"])
+            #expect(installed == 0, "\(out)")
+            let rules = client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "monitoring.coreos.com", version: "v1", kind: "PrometheusRule", plural: "prometheusrules", namespaced: true))
+            let rule = try #require(try await rules.list().items.first)
+            #expect(rule.metadata.labels?["release"] == "kube-prometheus")
+            let file = try String(contentsOfFile: TestControlPlane.repositoryRoot + "/config/prometheus/sked-rules.yaml", encoding: .utf8)
+            let expected = try JSONDecoder().decode(JSONValue.self, from: JSONSerialization.data(withJSONObject: try #require(try Yams.load(yaml: file))))
+            #expect(rule["spec"]?["groups"] == expected["groups"])
+            let alerts = rule["spec"]?["groups"]?.arrayValue?.flatMap { $0["rules"]?.arrayValue ?? [] }.compactMap { $0["alert"]?.stringValue } ?? []
+            #expect(Set(alerts).isSuperset(of: ["SkedNoRecentSuccess", "SkedScheduledJobInvalid", "SkedRunsMissed", "SkedScheduleLagHigh", "SkedNoLeader", "SkedReconcileErrors", "SkedFlinkUnreachable"]), "\(alerts)")
+            _ = try helm(["uninstall"] + common)
         }
     }
 

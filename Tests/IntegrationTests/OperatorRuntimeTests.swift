@@ -36,6 +36,16 @@ import Testing
                 #expect(metrics.contains(name), "missing \(name)")
             }
             #expect(metrics.contains(#"trigger="schedule""#))
+            // Per-ScheduledJob gauges, from the cached status: the success the API server holds.
+            let succeeded = try #require(try await f.scheduledJobs.get("metered").status?.lastSuccessfulTime)
+            let gauges = await eventually(timeout: .seconds(60)) {
+                let body = (try? op.get("/metrics", port: op.metricsPort).1) ?? ""
+                return body.contains(#"sked_scheduledjob_last_success_timestamp_seconds{namespace="\#(f.namespace)",name="metered"} \#(String(format: "%.3f", succeeded.timeIntervalSince1970))"#)
+                    && body.contains(#"sked_scheduledjob_info{namespace="\#(f.namespace)",name="metered",phase="#)
+                    && body.contains(#"ready="True",reason="Scheduled",suspended="false"} 1"#)
+                    && body.contains(#"sked_scheduledjob_next_schedule_timestamp_seconds{namespace="\#(f.namespace)",name="metered"}"#)
+            }
+            #expect(gauges, "\((try? op.get("/metrics", port: op.metricsPort).1) ?? "")")
             #expect(!metrics.contains("metered-1"), "run names must not be metric labels")
 
             let lines = op.log.split(separator: "\n").filter { !$0.isEmpty }
@@ -52,7 +62,7 @@ import Testing
             try await f.scheduledJobs.delete("metered")
             #expect(await eventually(timeout: .seconds(60)) {
                 let body = (try? op.get("/metrics", port: op.metricsPort).1) ?? #"scheduledjob="metered""#
-                return !body.contains(#"scheduledjob="metered""#) && body.contains("sked_schedule_lag_seconds_bucket")
+                return !body.contains(#"scheduledjob="metered""#) && !body.contains(#"name="metered""#) && body.contains("sked_schedule_lag_seconds_bucket")
             })
 
             op.signal(SIGTERM)
@@ -83,6 +93,9 @@ import Testing
             defer { Task { await b.stop() } }
             _ = await eventually(timeout: .seconds(60)) { (try? b.get("/readyz", port: b.healthPort).0) == 200 }
             #expect(!b.log.contains("became leader"))
+            let standbyMetrics = try b.get("/metrics", port: b.metricsPort).1
+            #expect(standbyMetrics.contains("# TYPE sked_scheduledjob_info gauge") && !standbyMetrics.contains("sked_scheduledjob_info{"),
+                    "only the replica that reconciles reports per-ScheduledJob gauges")
 
             _ = try await f.create("ha", schedule: "*/2 * * * * *") { $0.startingDeadlineSeconds = 30 }
             _ = try await eventually(timeout: .seconds(60)) { try await f.childJobs(of: "ha").count >= 2 }
@@ -111,6 +124,14 @@ import Testing
             // loaded machine skips ticks by design); the suite measures takeovers.
             #expect(times.count + missed == ticks, "jobs \(times), missed \(missed), takeover \(takeover)")
             #expect(missed < ticks)
+
+            // The new leader's gauges come from the status the old one wrote: no reset on failover.
+            #expect(await eventually(timeout: .seconds(60)) {
+                let body = (try? b.get("/metrics", port: b.metricsPort).1) ?? ""
+                let last = try? await f.scheduledJobs.get("ha").status?.lastScheduleTime
+                return body.contains(#"sked_scheduledjob_info{namespace="\#(f.namespace)",name="ha""#)
+                    && last.flatMap { $0 }.map { body.contains(#"sked_scheduledjob_last_schedule_timestamp_seconds{namespace="\#(f.namespace)",name="ha"} \#(String(format: "%.3f", $0.timeIntervalSince1970))"#) } == true
+            })
         }
     }
 

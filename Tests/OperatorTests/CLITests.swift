@@ -2,6 +2,9 @@ import Foundation
 import K8sTestSupport
 import Testing
 
+import K8sClient
+import Reconcilers
+
 @testable import Operator
 
 @Suite struct NextCommandOutput {
@@ -65,5 +68,91 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(jout.utf8)) as? [String: String]
         #expect(object?["version"] == BuildInfo.version)
         #expect(object?.keys.sorted() == ["buildDate", "commit", "swiftVersion", "version"])
+    }
+}
+
+/// `sked lint`: the reconciler's validation, offline.
+@Suite struct LintCommandOutput {
+    func lint(_ files: [(String, String)]) -> (checked: Int, problems: [String]) {
+        LintCommand.lint(files.map { ($0.0, .success($0.1)) }, defaultTimeZone: "UTC")
+    }
+
+    static let good = """
+        apiVersion: sked.dev/v1alpha1
+        kind: ScheduledJob
+        metadata: {name: good}
+        spec:
+          schedule: "*/5 * * * *"
+          jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}
+        """
+
+    @Test func everyProblemIsOneLineWithTheConditionsReasonAndMessage() {
+        let bad = """
+            \(Self.good)
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: skipped}
+            ---
+            apiVersion: sked.dev/v1alpha1
+            kind: ScheduledJob
+            metadata: {name: minute}
+            spec: {schedule: "61 * * * *", jobTemplate: {spec: {template: {}}}}
+            ---
+            apiVersion: sked.dev/v1alpha1
+            kind: ScheduledJob
+            metadata: {name: zone}
+            spec: {schedule: "@daily", timeZone: Mars/Olympus, jobTemplate: {spec: {}}}
+            ---
+            apiVersion: sked.dev/v1alpha1
+            kind: ScheduledJob
+            metadata: {name: both}
+            spec: {schedule: "@daily", jobTemplate: {spec: {}}, flinkJob: {jobManagerURL: "http://jm:8081", jarURL: "http://x/a.jar"}}
+            ---
+            apiVersion: sked.dev/v1alpha1
+            kind: ScheduledJob
+            metadata: {name: typed}
+            spec: {schedule: "@daily", retry: {limit: lots}, jobTemplate: {spec: {}}}
+            """
+        let result = lint([("sj.yaml", bad)])
+        #expect(result.checked == 5)
+        #expect(result.problems.count == 4, "\(result.problems)")
+        // The same text the Ready condition carries after an apply.
+        let minute = SchedulePlanner.plan(try! KubernetesJSON.decode(ScheduledJob.self, from: Data(#"{"metadata":{"name":"minute","generation":1},"spec":{"schedule":"61 * * * *","jobTemplate":{"spec":{"template":{}}}}}"#.utf8)), runs: [], now: Date()).status.conditions?[type: "Ready"]
+        #expect(result.problems[0] == "sj.yaml: ScheduledJob minute: InvalidSchedule: \(minute?.message ?? "?")")
+        #expect(result.problems[1].hasPrefix("sj.yaml: ScheduledJob zone: InvalidTimeZone: ") && result.problems[1].contains("Mars/Olympus"))
+        #expect(result.problems[2].hasPrefix("sj.yaml: ScheduledJob both: InvalidSpec: ") && result.problems[2].contains("both are set"))
+        #expect(result.problems[3].hasPrefix("sj.yaml: ScheduledJob typed: InvalidSpec: cannot be read") && result.problems[3].contains("retry.limit"), "\(result.problems[3])")
+        #expect(result.problems.allSatisfy { !$0.contains("\n") })
+    }
+
+    @Test func listsJSONAndUnreadableFiles() {
+        let list = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"sked.dev/v1alpha1","kind":"ScheduledJob","metadata":{"name":"a"},"spec":{"schedule":"@hourly"}}]}"#
+        let r = LintCommand.lint([("l.json", .success(list)), ("gone.yaml", .failure(LintCommand.LintError("cannot read the file"))), ("broken.yaml", .success("a: b\n  c: d\n"))], defaultTimeZone: "UTC")
+        #expect(r.checked == 1)
+        #expect(r.problems.count == 3, "\(r.problems)")
+        #expect(r.problems[0].hasPrefix("l.json: ScheduledJob a: InvalidSpec: ") && r.problems[0].contains("none is set"))
+        #expect(r.problems[1] == "gone.yaml: cannot read the file")
+        #expect(r.problems[2].hasPrefix("broken.yaml: "))
+    }
+
+    @Test func theDefaultTimeZoneIsTheOperatorsOne() {
+        let noZone = Self.good
+        #expect(LintCommand.lint([("z.yaml", .success(noZone))], defaultTimeZone: "Moon/Base").problems.first?.contains("Moon/Base") == true)
+    }
+
+    @Test func theBinaryAcceptsEveryExampleAndRefusesABadFileWithExitTwo() throws {
+        let root = TestControlPlane.repositoryRoot + "/examples/"
+        let examples = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasSuffix(".yaml") }.map { root + $0 }
+            + ["flink/hourly-streaming.yaml", "flink/nightly-batch.yaml"].map { root + $0 }
+        let (ok, out) = try TestProcess.run(SkedBinary.binary, ["lint", "-f"] + examples)
+        #expect(ok == 0, "\(out)")
+        #expect(out.hasSuffix("ScheduledJob(s) valid\n"))
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("sked-lint-\(UUID().uuidString).yaml")
+        try Self.good.replacingOccurrences(of: "*/5 * * * *", with: "*/5 * * *").write(to: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let (status, output) = try TestProcess.run(SkedBinary.binary, ["lint", "-f", bad.path])
+        #expect(status == 2)
+        #expect(output.split(separator: "\n").count == 1 && output.contains("ScheduledJob good: InvalidSchedule: spec.schedule: "), "\(output)")
     }
 }
