@@ -44,6 +44,38 @@ import Testing
         }
     }
 
+    /// Exactly one target, as `kubectl apply` sees it: both or neither is refused by the CRD's
+    /// schema; one is admitted.
+    @Test func bothTargetsOrNoneAreRefusedAtApply() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await OperatorFixture.with("targets") { f in
+            let job = #"jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}"#
+            let flink = #"flinkJob: {jobManagerURL: "http://jm:8081", jarURL: "http://x/job.jar"}"#
+            func apply(_ name: String, _ targets: [String]) throws -> (Int32, String) {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("sked-\(name)-\(UUID().uuidString).yaml")
+                try """
+                    apiVersion: sked.dev/v1alpha1
+                    kind: ScheduledJob
+                    metadata: {name: \(name), namespace: \(f.namespace)}
+                    spec:
+                      schedule: "@daily"
+                    \(targets.map { "  " + $0 }.joined(separator: "\n"))
+                    """.write(to: file, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: file) }
+                return try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-f", file.path])
+            }
+            for (name, targets) in [("both", [job, flink]), ("none", [])] {
+                let (status, out) = try apply(name, targets)
+                #expect(status != 0 && out.contains("must validate one and only one schema (oneOf)"), "\(name): \(out)")
+            }
+            for (name, target) in [("job", job), ("flink", flink)] {
+                let (status, out) = try apply(name, [target])
+                #expect(status == 0, "\(name): \(out)")
+            }
+            #expect(try await f.scheduledJobs.list().items.map { $0.metadata.name ?? "" }.sorted() == ["flink", "job"])
+        }
+    }
+
     @Test func aFailedJobWhoseAttemptAnnotationIsNearIntMaxIsRecordedAndNotRetriedWhileOthersKeepRunning() async throws {
         try await OperatorFixture.with("attempt") { f in
             try await f.running {
