@@ -49,4 +49,49 @@ import Testing
             }
         }
     }
+
+    /// A kubeconfig whose user is an exec credential plugin (as on EKS, GKE, AKS): the plugin's
+    /// first token is refused (revoked), so sked runs it again after the 401 and goes on.
+    @Test(arguments: ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"])
+    func execCredentialPluginsWorkAndAreRunAgainAfterA401(version: String) async throws {
+        let plane = try await TestControlPlane.shared()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-execkc-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = """
+            #!/bin/sh
+            echo run >> "\(dir.path)/runs"
+            tok=admintoken; [ "$(wc -l < "\(dir.path)/runs")" -eq 1 ] && tok=revoked
+            echo "{\\"apiVersion\\":\\"\(version)\\",\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"$tok\\",\\"expirationTimestamp\\":\\"2099-01-01T00:00:00Z\\"}}"
+            """
+        try script.write(to: dir.appendingPathComponent("get-token"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.appendingPathComponent("get-token").path)
+        // The admin kubeconfig with its token replaced by the plugin, named relative to the file.
+        let admin = try String(contentsOfFile: plane.adminKubeconfig, encoding: .utf8)
+        let exec = "exec:\n      apiVersion: \(version)\n      command: ./get-token\n      interactiveMode: Never"
+        let kubeconfig = dir.appendingPathComponent("config")
+        try admin.replacingOccurrences(of: "token: admintoken", with: exec).write(to: kubeconfig, atomically: true, encoding: .utf8)
+        var runs: Int { ((try? String(contentsOf: dir.appendingPathComponent("runs"), encoding: .utf8)) ?? "").split(separator: "\n").count }
+
+        try await OperatorFixture.with("exec") { f in
+            _ = try await f.create("nightly", schedule: "30 2 * * *")
+            // In process: one refused token, one good one, then the cache.
+            let configuration = try ClientConfiguration.fromKubeConfigFiles([kubeconfig.path])
+            try await KubernetesClient.withClient(configuration: configuration) { client in
+                #expect(try await client.api(ScheduledJob.self, namespace: f.namespace).get("nightly").spec.schedule == "30 2 * * *")
+                _ = try await client.api(ScheduledJob.self, namespace: f.namespace).list()
+            }
+            #expect(runs == 2)
+            // The plugin binary, as kubectl runs it.
+            let bin = dir.appendingPathComponent("bin")
+            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("kubectl-sked").path, withDestinationPath: OperatorProcess.binary)
+            var env = ProcessInfo.processInfo.environment
+            env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+            env["KUBECONFIG"] = kubeconfig.path
+            let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "sked", "next", "nightly", "-n", f.namespace, "--count", "1"], environment: env)
+            #expect(status == 0 && out.contains("T02:30:00Z"), "\(out)")
+            #expect(runs == 3, "a new process runs the plugin once")
+        }
+    }
 }

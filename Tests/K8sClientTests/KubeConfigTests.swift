@@ -85,12 +85,40 @@ let basicKubeconfig = """
         #expect(certs.clientKeyPEM == Array("KEY".utf8))
     }
 
-    @Test(arguments: [("exec", "exec credential plugin"), ("authp", "auth-provider"), ("nope", "context \"nope\" not found")])
+    @Test(arguments: [("exec", "exec: apiVersion \"\" is not one of client.authentication.k8s.io/v1, client.authentication.k8s.io/v1beta1"), ("authp", "auth-provider"), ("nope", "context \"nope\" not found")])
     func unsupportedOrMissingThingsAreNamedInTheError(context: String, expected: String) {
         #expect {
             try ClientConfiguration.fromKubeConfigFiles(["/cfg/config"], context: context, environment: environment(files))
         } throws: { error in
             "\(error)".contains(expected)
+        }
+    }
+
+    @Test func anExecPluginIsResolvedRelativeToTheFileAndItsModeChecked() throws {
+        let config = """
+            current-context: x
+            clusters: [{name: c, cluster: {server: "https://h:1"}}]
+            users:
+            - name: rel
+              user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: bin/get-token, args: [--cluster, c], env: [{name: A, value: b}]}}
+            - name: path
+              user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: get-token}}
+            - name: tty
+              user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: x, interactiveMode: Always}}
+            contexts:
+            - {name: x, context: {cluster: c, user: rel}}
+            - {name: p, context: {cluster: c, user: path}}
+            - {name: t, context: {cluster: c, user: tty}}
+            """
+        let env = environment(["/cfg/config": config])
+        let rel = try ClientConfiguration.fromKubeConfigFiles(["/cfg/config"], environment: env)
+        var expected = ExecConfig(command: "/cfg/bin/get-token", args: ["--cluster", "c"], env: [.init(name: "A", value: "b")])
+        #expect(rel.authentication == .exec(expected))
+        #expect(!"\(rel)".contains("--cluster"))
+        expected = ExecConfig(command: "get-token", apiVersion: "client.authentication.k8s.io/v1beta1")
+        #expect(try ClientConfiguration.fromKubeConfigFiles(["/cfg/config"], context: "p", environment: env).authentication == .exec(expected))
+        #expect { try ClientConfiguration.fromKubeConfigFiles(["/cfg/config"], context: "t", environment: env) } throws: {
+            "\($0)".contains("interactiveMode Always needs a terminal")
         }
     }
 

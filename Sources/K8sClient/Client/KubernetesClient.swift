@@ -22,7 +22,7 @@ public struct KubernetesClient: Sendable {
         self.transport = transport
         self.retryPolicy = retryPolicy
         self.logger = logger
-        self.tokens = TokenSource(authentication: configuration.authentication, refreshInterval: configuration.tokenRefreshInterval, readFile: environment.readFile)
+        self.tokens = TokenSource(authentication: configuration.authentication, server: configuration.server, refreshInterval: configuration.tokenRefreshInterval, readFile: environment.readFile)
         self.limiter = TokenBucket(qps: configuration.qps, burst: configuration.burst)
     }
 
@@ -49,9 +49,9 @@ public struct KubernetesClient: Sendable {
         API(client: self, namespace: namespace, resource: resource)
     }
 
-    private func prepare(method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, accept: String = "application/json") throws -> TransportRequest {
+    private func prepare(method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, accept: String = "application/json") async throws -> TransportRequest {
         var headers = ["Accept": accept, "User-Agent": "sked"]
-        if let auth = try tokens.authorizationHeader() { headers["Authorization"] = auth }
+        if let auth = try await tokens.authorizationHeader() { headers["Authorization"] = auth }
         if body != nil { headers["Content-Type"] = contentType ?? "application/json" }
         return TransportRequest(method: method, target: path + Self.queryString(query), headers: headers, body: body)
     }
@@ -83,10 +83,11 @@ public struct KubernetesClient: Sendable {
         _ method: String, path: String, query: [(String, String)], body: Data?, contentType: String?, timeout: Duration?, accept: String?
     ) async throws -> Data {
         var attempt = 0
+        var reauthenticated = false
         while true {
             attempt += 1
             try await limiter.acquire()
-            let request = try prepare(method: method, path: path, query: query, body: body, contentType: contentType, accept: accept ?? "application/json")
+            let request = try await prepare(method: method, path: path, query: query, body: body, contentType: contentType, accept: accept ?? "application/json")
             let error: KubernetesError
             do {
                 let response = try await transport.send(request, timeout: timeout ?? configuration.requestTimeout)
@@ -99,6 +100,14 @@ public struct KubernetesClient: Sendable {
                 onResponse?(method, e.statusCode ?? 0)
                 error = e
             }
+            if error.statusCode == 401, tokens.canRefresh {
+                // A plugin's token can be revoked before it expires: fetch a new one, once.
+                await tokens.unauthorized(request.headers["Authorization"])
+                if !reauthenticated {
+                    reauthenticated = true
+                    continue
+                }
+            }
             guard error.isTransient, attempt < retryPolicy.maxAttempts, !Task.isCancelled else { throw error }
             let delay = retryPolicy.delay(afterAttempt: attempt, error: error)
             logger.debug("retrying API request", metadata: ["verb": "\(method)", "path": "\(path)", "attempt": "\(attempt)", "error": "\(error)"])
@@ -109,7 +118,7 @@ public struct KubernetesClient: Sendable {
     /// Starts a streaming request (a watch). Non-2xx answers are read whole and thrown.
     public func stream(path: String, query: [(String, String)], timeout: Duration, accept: String? = nil) async throws -> ByteChunks {
         try await limiter.acquire()
-        let request = try prepare(method: "GET", path: path, query: query, body: nil, contentType: nil, accept: accept ?? "application/json")
+        let request = try await prepare(method: "GET", path: path, query: query, body: nil, contentType: nil, accept: accept ?? "application/json")
         let response: TransportStreamResponse
         do {
             response = try await transport.stream(request, timeout: timeout)
@@ -124,6 +133,7 @@ public struct KubernetesClient: Sendable {
                 body.append(chunk)
                 if body.count > 64 * 1024 { break }
             }
+            if response.status == 401 { await tokens.unauthorized(request.headers["Authorization"]) }
             throw KubernetesError.fromResponse(statusCode: response.status, body: body)
         }
         return response.body

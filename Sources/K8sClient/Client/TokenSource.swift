@@ -8,16 +8,32 @@ final class TokenSource: Sendable {
     private let refreshInterval: Duration
     private let readFile: @Sendable (String) throws -> Data
     private let cached: Mutex<(token: String, readAt: ContinuousClock.Instant)?> = Mutex(nil)
+    private let plugin: ExecCredentialPlugin?
 
-    init(authentication: ClientConfiguration.Authentication, refreshInterval: Duration, readFile: @escaping @Sendable (String) throws -> Data) {
+    init(authentication: ClientConfiguration.Authentication, server: String, refreshInterval: Duration, readFile: @escaping @Sendable (String) throws -> Data) {
         self.authentication = authentication
         self.refreshInterval = refreshInterval
         self.readFile = readFile
+        if case .exec(let config) = authentication {
+            plugin = ExecCredentialPlugin(config: config, server: server)
+        } else {
+            plugin = nil
+        }
     }
 
-    func authorizationHeader() throws -> String? {
+    /// Whether a 401 is worth one more try with a fresh credential.
+    var canRefresh: Bool { plugin != nil }
+
+    /// The API server answered 401 to `header`: a plugin's token is fetched again next time.
+    func unauthorized(_ header: String?) async {
+        guard let plugin, let header, header.hasPrefix("Bearer ") else { return }
+        await plugin.discard(String(header.dropFirst("Bearer ".count)))
+    }
+
+    func authorizationHeader() async throws -> String? {
         switch authentication {
         case .none: return nil
+        case .exec: return "Bearer " + (try await plugin!.token())
         case .bearerToken(let token): return "Bearer \(token)"
         case .basic(let user, let password): return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         case .bearerTokenFile(let path):

@@ -98,7 +98,6 @@ extension ClientConfiguration {
 
         if let user {
             let who = "user \"\(context.user ?? "")\""
-            if user.exec != nil { throw ConfigError("kubeconfig: \(who) uses an exec credential plugin, which sked does not support; use a token, token file or client certificate") }
             if user.authProvider != nil { throw ConfigError("kubeconfig: \(who) uses an auth-provider, which sked does not support; use a token, token file or client certificate") }
             result.clientCertificatePEM = try pem(data: user.clientCertificateData, file: user.clientCertificate, field: "\(who) client-certificate", environment: environment)
             result.clientKeyPEM = try pem(data: user.clientKeyData, file: user.clientKey, field: "\(who) client-key", environment: environment)
@@ -112,6 +111,15 @@ extension ClientConfiguration {
                 result.authentication = .bearerTokenFile(tokenFile)
             } else if let username = user.username, let password = user.password {
                 result.authentication = .basic(username: username, password: password)
+            } else if let exec = user.exec {
+                guard !exec.command.isEmpty else { throw ConfigError("kubeconfig: \(who) exec: command is empty") }
+                guard let version = exec.apiVersion, ExecConfig.supportedVersions.contains(version) else {
+                    throw ConfigError("kubeconfig: \(who) exec: apiVersion \"\(exec.apiVersion ?? "")\" is not one of \(ExecConfig.supportedVersions.joined(separator: ", "))")
+                }
+                if exec.interactiveMode == "Always" {
+                    throw ConfigError("kubeconfig: \(who) exec: interactiveMode Always needs a terminal, which sked never gives a plugin")
+                }
+                result.authentication = .exec(exec)
             }
         }
         return result

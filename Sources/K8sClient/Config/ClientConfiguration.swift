@@ -8,6 +8,8 @@ public struct ClientConfiguration: Sendable, Hashable {
         /// Re-read periodically: projected service-account tokens rotate.
         case bearerTokenFile(String)
         case basic(username: String, password: String)
+        /// A credential plugin's token, cached until it expires and fetched again after a 401.
+        case exec(ExecConfig)
     }
 
     /// `https://host:port`, without a trailing slash.
@@ -55,6 +57,7 @@ extension ClientConfiguration: CustomStringConvertible {
         case .bearerToken: auth = "token"
         case .bearerTokenFile(let path): auth = "token file \(path)"
         case .basic(let user, _): auth = "basic (\(user))"
+        case .exec(let e): auth = "exec plugin \((e.command as NSString).lastPathComponent)"
         }
         return "server \(server), namespace \(namespace), auth \(auth)\(insecureSkipTLSVerify ? ", TLS verification OFF" : "")"
     }

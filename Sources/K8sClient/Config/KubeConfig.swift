@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// The parts of a kubeconfig file (`clientcmdapi.Config`) sked understands.
-/// Fields it cannot use (`exec`, `auth-provider`) are decoded only to be rejected clearly.
+/// A field it cannot use (`auth-provider`, removed from kubectl in 1.26) is decoded only to be rejected clearly.
 public struct KubeConfig: Codable, Sendable, Hashable {
     public var currentContext: String?
     public var clusters: [NamedCluster]?
@@ -45,7 +45,7 @@ public struct KubeConfig: Codable, Sendable, Hashable {
         public var clientKeyData: String?
         public var username: String?
         public var password: String?
-        public var exec: JSONValue?
+        public var exec: ExecConfig?
         public var authProvider: JSONValue?
         enum CodingKeys: String, CodingKey {
             case token, tokenFile, username, password, exec
@@ -94,6 +94,11 @@ public struct KubeConfig: Codable, Sendable, Hashable {
             config.users![i].user.tokenFile = resolve(config.users![i].user.tokenFile)
             config.users![i].user.clientCertificate = resolve(config.users![i].user.clientCertificate)
             config.users![i].user.clientKey = resolve(config.users![i].user.clientKey)
+            // client-go: a command with a path separator is relative to the kubeconfig's directory;
+            // a bare name is looked up in PATH.
+            if let command = config.users![i].user.exec?.command, command.contains("/") {
+                config.users![i].user.exec?.command = resolve(command) ?? command
+            }
         }
         return config
     }
