@@ -2,7 +2,7 @@
 SKED_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sked
 export CRON_ORACLE ?= $(SKED_CACHE)/cron-oracle
 
-.PHONY: build test assets node-assets demo chaos fuzz clean release-binary image
+.PHONY: build test assets node-assets demo chaos fuzz clean release-binary image krew
 
 build:
 	swift build
@@ -74,6 +74,18 @@ release-binary:
 ## `skopeo copy docker-archive:.build-release/sked-image.tar docker://REGISTRY/sked:TAG`.
 image: release-binary
 	bash scripts/build-image.sh .build-release/sked-static .build-release/sked-image.tar
+
+## The kubectl plugin for krew: .build-release/kubectl-sked_<version>_linux_amd64.tar.gz (the
+## release binary as kubectl-sked) and its manifest .build-release/sked.krew.yaml, pointing at
+## KREW_URL (where the archive will be published). `kubectl krew install --manifest=... --archive=...`
+## installs it from the two files.
+KREW_URL ?= https://github.com/sked-dev/sked/releases/download
+krew: release-binary
+	$(eval VERSION := $(shell .build-release/sked-static version --json | sed 's/.*"version":"\([^"]*\)".*/\1/'))
+	mkdir -p .build-release/krew && cp .build-release/sked-static .build-release/krew/kubectl-sked
+	tar czf .build-release/kubectl-sked_v$(VERSION)_linux_amd64.tar.gz -C .build-release/krew kubectl-sked
+	bash scripts/krew-manifest.sh $(VERSION) $(KREW_URL)/v$(VERSION)/kubectl-sked_v$(VERSION)_linux_amd64.tar.gz \
+	  .build-release/kubectl-sked_v$(VERSION)_linux_amd64.tar.gz > .build-release/sked.krew.yaml
 
 clean:
 	rm -rf .build

@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
         .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,7 @@ import Testing
 
 import K8sClient
 import Reconcilers
+import Yams
 
 @testable import Operator
 
@@ -154,5 +155,31 @@ import Reconcilers
         let (status, output) = try TestProcess.run(SkedBinary.binary, ["lint", "-f", bad.path])
         #expect(status == 2)
         #expect(output.split(separator: "\n").count == 1 && output.contains("ScheduledJob good: InvalidSchedule: spec.schedule: "), "\(output)")
+    }
+}
+
+/// The krew manifest names the archive users download by its own checksum.
+@Suite struct KrewManifest {
+    @Test func theManifestCarriesTheArchivesSHA256AndInstallsTheBinaryAsKubectlSked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-krew-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "#!/bin/sh\n".write(to: dir.appendingPathComponent("kubectl-sked"), atomically: true, encoding: .utf8)
+        let archive = dir.appendingPathComponent("a.tar.gz").path
+        #expect(try TestProcess.run("/usr/bin/env", ["tar", "czf", archive, "-C", dir.path, "kubectl-sked"]).0 == 0)
+        let script = TestControlPlane.repositoryRoot + "/scripts/krew-manifest.sh"
+        let (status, out) = try TestProcess.run("/usr/bin/env", ["bash", script, "0.1.0", "https://example.com/a.tar.gz", archive])
+        #expect(status == 0, "\(out)")
+        let manifest = try #require(try Yams.load(yaml: out) as? [String: Any])
+        #expect(manifest["kind"] as? String == "Plugin" && manifest["apiVersion"] as? String == "krew.googlecontainertools.github.com/v1alpha2")
+        let spec = try #require(manifest["spec"] as? [String: Any])
+        #expect(spec["version"] as? String == "v0.1.0")
+        let platform = try #require((spec["platforms"] as? [[String: Any]])?.first)
+        let (_, sum) = try TestProcess.run("/usr/bin/env", ["sha256sum", archive])
+        #expect(platform["sha256"] as? String == String(sum.prefix(64)))
+        #expect(platform["bin"] as? String == "kubectl-sked" && platform["uri"] as? String == "https://example.com/a.tar.gz")
+        // An archive without the binary at its top is refused.
+        let (bad, badOut) = try TestProcess.run("/usr/bin/env", ["bash", script, "0.1.0", "u", script])
+        #expect(bad == 2 && badOut.contains("does not hold kubectl-sked"), "\(badOut)")
     }
 }
