@@ -58,6 +58,10 @@ struct OperatorCommand: AsyncParsableCommand {
     var flinkMaxJarBytes: Int?
     @Option(name: .customLong("flink-cleanup-timeout"), help: "How long deleting a ScheduledJob waits for an unreachable JobManager before its finalizer is removed anyway (env SKED_FLINK_CLEANUP_TIMEOUT; default 5m).")
     var flinkCleanupTimeout: String?
+    @Option(name: .customLong("webhook-bind-address"), help: "Address of the validating admission webhook (HTTPS, POST /validate-scheduledjob), 0 disables (env SKED_WEBHOOK_BIND_ADDRESS; default 0).")
+    var webhookBindAddress: String?
+    @Option(name: .customLong("webhook-cert-dir"), help: "Folder with the webhook's tls.crt and tls.key, re-read when they change (env SKED_WEBHOOK_CERT_DIR; default /tmp/k8s-webhook-server/serving-certs).")
+    var webhookCertDir: String?
 
     var flags: OperatorSettings.Flags {
         OperatorSettings.Flags(
@@ -66,13 +70,17 @@ struct OperatorCommand: AsyncParsableCommand {
             leaderElectionOwnerDeployment: leaderElectionOwnerDeployment, leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
-            flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout)
+            flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout,
+            webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir)
     }
 
     func run() async throws {
         MallocTuning.limitArenas()
         let settings: OperatorSettings
         do { settings = try OperatorSettings.resolve(flags, environment: ProcessInfo.processInfo.environment) } catch { throw fail("\(error)") }
+        // Read before anything starts: a webhook without its certificate is a configuration error.
+        let servingCertificate: ServingCertificate?
+        do { servingCertificate = try settings.webhookAddress.map { _ in try ServingCertificate(directory: settings.webhookCertDirectory) } } catch { throw fail("\(error)") }
         var clientConfiguration: ClientConfiguration
         do { clientConfiguration = try ClientConfiguration.load(kubeconfig: settings.kubeconfig, context: settings.context) } catch { throw fail("\(error)") }
         clientConfiguration.qps = settings.kubeAPIQPS
@@ -139,6 +147,10 @@ struct OperatorCommand: AsyncParsableCommand {
         httpLogger.logLevel = .warning
         if let address = settings.metricsAddress {
             services.append(.init(service: HTTPEndpoints.metricsApplication(address: address, registry: registry, cache: cache, logger: httpLogger)))
+        }
+        if let address = settings.webhookAddress, let servingCertificate {
+            services.append(.init(service: AdmissionWebhook(
+                address: address, certificate: servingCertificate, defaultTimeZone: settings.defaultTimeZone, logger: httpLogger)))
         }
         if let address = settings.healthAddress {
             services.append(.init(service: HTTPEndpoints.healthApplication(address: address, readiness: readiness, logger: httpLogger)))

@@ -31,6 +31,9 @@ struct OperatorSettings: Sendable, Equatable {
     var flinkPollInterval: Duration = .seconds(10)
     var flinkMaxJarBytes: Int = 512 * 1024 * 1024
     var flinkCleanupTimeout: Duration = .seconds(300)
+    /// The validating admission webhook (HTTPS); nil: not served.
+    var webhookAddress: BindAddress?
+    var webhookCertDirectory: String = "/tmp/k8s-webhook-server/serving-certs"
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -78,6 +81,8 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkPollInterval: String?
         var flinkMaxJarBytes: Int?
         var flinkCleanupTimeout: String?
+        var webhookBindAddress: String? = nil
+        var webhookCertDir: String? = nil
     }
 
     static func resolve(_ f: Flags, environment env: [String: String]) throws -> OperatorSettings {
@@ -149,6 +154,8 @@ struct OperatorSettings: Sendable, Equatable {
         settings.flinkMaxJarBytes = try f.flinkMaxJarBytes ?? env["SKED_FLINK_MAX_JAR_BYTES"].map { try int($0, "SKED_FLINK_MAX_JAR_BYTES") } ?? 512 * 1024 * 1024
         guard settings.flinkMaxJarBytes > 0 else { throw SettingsError("--flink-max-jar-bytes must be positive, got \(settings.flinkMaxJarBytes)") }
         settings.flinkCleanupTimeout = try duration(pick(f.flinkCleanupTimeout, "SKED_FLINK_CLEANUP_TIMEOUT") ?? "5m", "--flink-cleanup-timeout")
+        settings.webhookAddress = try BindAddress.parse(pick(f.webhookBindAddress, "SKED_WEBHOOK_BIND_ADDRESS") ?? "0", flag: "--webhook-bind-address")
+        settings.webhookCertDirectory = pick(f.webhookCertDir, "SKED_WEBHOOK_CERT_DIR") ?? settings.webhookCertDirectory
         return settings
     }
 }

@@ -183,3 +183,42 @@ import Yams
         #expect(bad == 2 && badOut.contains("does not hold kubectl-sked"), "\(badOut)")
     }
 }
+
+/// The webhook's answer to an AdmissionReview, without a server.
+@Suite struct AdmissionReviewAnswers {
+    func answer(_ operation: String, _ object: [String: Any]?) throws -> [String: Any] {
+        var request: [String: Any] = ["uid": "u-1", "operation": operation]
+        if let object { request["object"] = object }
+        let review: [String: Any] = ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request]
+        let out = AdmissionReview.answer(try JSONSerialization.data(withJSONObject: review), defaultTimeZone: "UTC")
+        let decoded = try JSONSerialization.jsonObject(with: out) as? [String: Any]
+        #expect(decoded?["kind"] as? String == "AdmissionReview" && decoded?["apiVersion"] as? String == "admission.k8s.io/v1")
+        let response = try #require(decoded?["response"] as? [String: Any])
+        #expect(response["uid"] as? String == "u-1")
+        return response
+    }
+
+    func sj(_ spec: [String: Any], deleting: Bool = false) -> [String: Any] {
+        var meta: [String: Any] = ["name": "x", "namespace": "ns"]
+        if deleting { meta["deletionTimestamp"] = "2026-01-01T00:00:00Z" }
+        return ["apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": meta, "spec": spec]
+    }
+
+    @Test func validIsAllowedInvalidIsRefusedWithReasonAndMessage() throws {
+        let job: [String: Any] = ["spec": ["template": [:]]]
+        #expect(try answer("CREATE", sj(["schedule": "@daily", "jobTemplate": job]))["allowed"] as? Bool == true)
+        let refused = try answer("UPDATE", sj(["schedule": "61 * * * *", "jobTemplate": job]))
+        #expect(refused["allowed"] as? Bool == false)
+        let status = refused["status"] as? [String: Any]
+        #expect(status?["code"] as? Int == 422)
+        #expect((status?["message"] as? String)?.hasPrefix("InvalidSchedule: spec.schedule: ") == true, "\(String(describing: status))")
+        let unreadable = try answer("CREATE", sj(["schedule": 5, "jobTemplate": job]))
+        #expect(unreadable["allowed"] as? Bool == false && ((unreadable["status"] as? [String: Any])?["message"] as? String)?.contains("cannot read") == true)
+    }
+
+    @Test func deletesAndObjectsBeingDeletedAlwaysPass() throws {
+        #expect(try answer("DELETE", nil)["allowed"] as? Bool == true)
+        #expect(try answer("UPDATE", sj(["schedule": "bad"], deleting: true))["allowed"] as? Bool == true)
+        #expect(try answer("CREATE", nil)["allowed"] as? Bool == false)
+    }
+}
