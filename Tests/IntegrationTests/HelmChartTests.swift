@@ -92,6 +92,46 @@ import Yams
         }
     }
 
+    /// `webhook.enabled` registers the webhook with a generated CA that the Secret the pods
+    /// mount matches, keeps both across an upgrade, and uninstall removes the registration.
+    /// (failurePolicy Ignore here: no pod runs on this plane, and the registration is cluster-wide.)
+    @Test func theWebhookIsRegisteredWithTheCAOfItsMountedCertificate() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmhook") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "hook"]
+            let values = [chart, "--set", "webhook.enabled=true", "--set", "webhook.failurePolicy=Ignore"]
+            let (installed, out) = try helm(["install"] + common + values)
+            #expect(installed == 0, "\(out)")
+            let configurations = client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations", namespaced: false))
+            let secrets = client.api(Secret.self, namespace: ns)
+            func registered() async throws -> (ca: String?, secret: Secret) {
+                let vwc = try await configurations.get("hook-sked-\(ns)")
+                let hook = vwc["webhooks"]?.arrayValue?.first
+                #expect(hook?["failurePolicy"] == "Ignore" && hook?["clientConfig"]?["service"]?["path"] == "/validate-scheduledjob")
+                #expect(hook?["rules"]?.arrayValue?.first?["resources"] == ["scheduledjobs"])
+                return (hook?["clientConfig"]?["caBundle"]?.stringValue, try await secrets.get("hook-sked-webhook-cert"))
+            }
+            let (ca, secret) = try await registered()
+            #expect(ca != nil && ca == secret.data?["ca.crt"]?.base64EncodedString())
+            #expect(secret.data?["tls.crt"]?.isEmpty == false && secret.data?["tls.key"]?.isEmpty == false)
+            let deployment = try #require(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.first)
+            let container = deployment["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first
+            let args = container?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--webhook-bind-address=:9443") && args.contains("--webhook-cert-dir=/etc/sked/webhook-certs"), "\(args)")
+            #expect(deployment["spec"]?["template"]?["spec"]?["volumes"]?.arrayValue?.contains { $0["secret"]?["secretName"] == "hook-sked-webhook-cert" } == true)
+
+            let (upgraded, upOut) = try helm(["upgrade"] + common + values + ["--set", "logLevel=debug"])
+            #expect(upgraded == 0, "\(upOut)")
+            let (caAfter, secretAfter) = try await registered()
+            #expect(caAfter == ca && secretAfter.data?["tls.key"] == secret.data?["tls.key"], "an upgrade must keep the CA the API server trusts")
+
+            #expect(try helm(["uninstall"] + common).0 == 0)
+            #expect(try await configurations.getIfPresent("hook-sked-\(ns)") == nil)
+        }
+    }
+
     /// Values that cannot work are refused by `helm install` itself, with one line naming the
     /// value, and nothing is installed.
     @Test(arguments: [
