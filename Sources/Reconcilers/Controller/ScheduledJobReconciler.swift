@@ -173,6 +173,9 @@ public struct ScheduledJobReconciler: Sendable {
         let previous = status.conditions?[type: "Ready"]
         let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
         setNotReady(&status, reason: unavailable.reason, message: unavailable.message, .retrying, on: sj)
+        // This generation has been seen and its problem is the one reported: without this, a
+        // ScheduledJob whose target was down from the start looks unobserved to kstatus and Argo CD.
+        status.observedGeneration = sj.metadata.generation
         if previous?.reason != unavailable.reason {
             log.warning("run target unavailable", metadata: ["reason": "\(unavailable.reason)", "error": "\(unavailable.message)"])
         }

@@ -264,6 +264,7 @@ final class FlakyTarget: RunTarget {
         let ready = try #require(written.conditions?[type: "Ready"])
         #expect(ready.status == "False" && ready.reason == "FlinkUnreachable" && ready.message.contains("connection refused"))
         #expect(written.conditions?[type: "Reconciling"]?.status == "True" && written.conditions?[type: "Stalled"]?.status == "False")
+        #expect(written.observedGeneration == sj.metadata.generation, "the generation was seen; its problem is reported")
         #expect(written.lastScheduleTime == nil, "the tick stays due: it starts when the target is back, or counts as missed")
         #expect(events.notes.value.contains { $0.kind == .warning && $0.reason == "FlinkUnreachable" })
         #expect(action == .requeue(after: .seconds(2)))
