@@ -14,6 +14,11 @@ public struct TestControlPlane: Sendable {
     public let etcdURL: String
 
     public var admin: ClientConfiguration { get throws { try ClientConfiguration.fromKubeConfigFiles([adminKubeconfig]) } }
+
+    /// kubectl as the cluster admin: its exit status and combined output.
+    public func kubectl(_ args: [String]) throws -> (Int32, String) {
+        try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", adminKubeconfig] + args)
+    }
     /// The operator's service-account identity, subject to RBAC.
     public var operatorIdentity: ClientConfiguration { get throws { try ClientConfiguration.fromKubeConfigFiles([operatorKubeconfig]) } }
 

@@ -43,13 +43,13 @@ import Testing
         try makeCertificates(dir, serial: 1001)
         let port = try freeLoopbackPort()
         @Sendable func kubectl(_ args: [String], input: String? = nil) throws -> (Int32, String) {
-            var all = ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args
+            var all = args
             if let input {
                 let file = dir.appendingPathComponent("in-\(UUID().uuidString.prefix(6)).yaml")
                 try input.write(to: file, atomically: true, encoding: .utf8)
                 all += ["-f", file.path]
             }
-            return try TestProcess.run("/usr/bin/env", all)
+            return try plane.kubectl(all)
         }
         try await OperatorFixture.with("webhook") { f in
             let configuration = "sked-test-\(f.namespace)"

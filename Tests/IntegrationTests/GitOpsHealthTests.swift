@@ -13,7 +13,7 @@ import Testing
 
     func kubectl(_ args: [String]) async throws -> String {
         let plane = try await TestControlPlane.shared()
-        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+        let (status, out) = try plane.kubectl(args)
         guard status == 0 else { throw TestHarnessError("kubectl \(args.joined(separator: " ")): \(out)") }
         return out
     }

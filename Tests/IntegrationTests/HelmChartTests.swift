@@ -72,7 +72,7 @@ import Yams
         try await CRDInstaller.shared.install(plane)
         let crd = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/prometheusrules.monitoring.coreos.com.yaml"
         for args in [["apply", "-f", crd], ["wait", "--for", "condition=established", "--timeout=60s", "crd/prometheusrules.monitoring.coreos.com"]] {
-            let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+            let (status, out) = try plane.kubectl(args)
             #expect(status == 0, "\(out)")
         }
         let chart = TestControlPlane.repositoryRoot + "/charts/sked"

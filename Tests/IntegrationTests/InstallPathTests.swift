@@ -171,7 +171,7 @@ struct NodeInstall: Sendable {
     }
 
     func kubectl(_ args: [String]) throws -> (Int32, String) {
-        try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+        try plane.kubectl(args)
     }
 
     struct Pod: Sendable {

@@ -6,14 +6,14 @@ import Testing
 
 /// The `sked` binary installed as `kubectl-sked`, driven through real kubectl.
 @Suite struct KubectlPlugin {
-    func kubectlSked(_ plane: TestControlPlane, _ args: [String]) throws -> (Int32, String) {
+    func kubectlSked(_ plane: TestControlPlane, _ args: [String], kubeconfig: String? = nil) throws -> (Int32, String) {
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("sked-plugin-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: bin) }
         try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("kubectl-sked").path, withDestinationPath: OperatorProcess.binary)
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        env["KUBECONFIG"] = plane.adminKubeconfig
+        env["KUBECONFIG"] = kubeconfig ?? plane.adminKubeconfig
         return try TestProcess.run("/usr/bin/env", ["kubectl", "sked"] + args, environment: env)
     }
 
@@ -83,13 +83,7 @@ import Testing
             }
             #expect(runs == 2)
             // The plugin binary, as kubectl runs it.
-            let bin = dir.appendingPathComponent("bin")
-            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("kubectl-sked").path, withDestinationPath: OperatorProcess.binary)
-            var env = ProcessInfo.processInfo.environment
-            env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-            env["KUBECONFIG"] = kubeconfig.path
-            let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "sked", "next", "nightly", "-n", f.namespace, "--count", "1"], environment: env)
+            let (status, out) = try kubectlSked(plane, ["next", "nightly", "-n", f.namespace, "--count", "1"], kubeconfig: kubeconfig.path)
             #expect(status == 0 && out.contains("T02:30:00Z"), "\(out)")
             #expect(runs == 3, "a new process runs the plugin once")
         }

@@ -13,9 +13,9 @@ actor CRDInstaller {
     func install(_ plane: TestControlPlane) async throws {
         if done.contains(plane.adminKubeconfig) { return }
         let crd = TestControlPlane.repositoryRoot + "/config/crd/sked.dev_scheduledjobs.yaml"
-        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-f", crd])
+        let (status, out) = try plane.kubectl(["apply", "-f", crd])
         guard status == 0 else { throw TestHarnessError("kubectl apply of the CRD failed: \(out)") }
-        let (waited, wout) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev"])
+        let (waited, wout) = try plane.kubectl(["wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev"])
         guard waited == 0 else { throw TestHarnessError("CRD not established: \(wout)") }
         done.insert(plane.adminKubeconfig)
     }

@@ -11,7 +11,7 @@ import Testing
         try await KubernetesClient.withClient(configuration: try plane.admin) { client in
             _ = try? await client.api(Namespace.self, namespace: nil).create(Namespace(name: "sked-system"))
         }
-        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-k", TestControlPlane.repositoryRoot + "/config/rbac"])
+        let (status, out) = try plane.kubectl(["apply", "-k", TestControlPlane.repositoryRoot + "/config/rbac"])
         guard status == 0 else { throw TestHarnessError("kubectl apply -k config/rbac failed: \(out)") }
     }
 
@@ -102,7 +102,7 @@ import Testing
     @Test func theClusterRoleGrantsExactlyWhatTheOperatorUses() async throws {
         let plane = try await TestControlPlane.shared()
         try await Self.applyRBAC(plane)
-        let (status, out) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "get", "clusterrole", "sked-operator", "-o", "json"])
+        let (status, out) = try plane.kubectl(["get", "clusterrole", "sked-operator", "-o", "json"])
         #expect(status == 0)
         let role = try KubernetesJSON.decode(JSONValue.self, from: Data(out.utf8))
         var granted = Set<String>()

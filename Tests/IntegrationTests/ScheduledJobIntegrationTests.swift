@@ -237,7 +237,7 @@ import Testing
 
 @Suite struct CRDAsUsersSeeIt {
     func kubectl(_ plane: TestControlPlane, _ args: [String]) throws -> (Int32, String) {
-        try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig] + args)
+        try plane.kubectl(args)
     }
 
     @Test func kubectlExplainDescribesEveryPolicy() async throws {

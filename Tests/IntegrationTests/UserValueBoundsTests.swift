@@ -62,7 +62,7 @@ import Testing
                     \(targets.map { "  " + $0 }.joined(separator: "\n"))
                     """.write(to: file, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(at: file) }
-                return try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.adminKubeconfig, "apply", "-f", file.path])
+                return try plane.kubectl(["apply", "-f", file.path])
             }
             for (name, targets) in [("both", [job, flink]), ("none", [])] {
                 let (status, out) = try apply(name, targets)
