@@ -94,12 +94,13 @@ def _parse_scalar(text: str) -> Any:
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    """Splits on sep outside {...} and honours backslash escapes."""
+    """Splits on sep outside {...}; a backslash before sep makes it literal. Other escapes
+    are kept for the next split (a key "a\\.b=1,c=2" is split on "," before ".")."""
     parts, depth, cur, i = [], 0, "", 0
     while i < len(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
-            cur += text[i + 1]
+            cur += text[i + 1] if text[i + 1] == sep else text[i:i + 2]
             i += 2
             continue
         if c == "{":
@@ -320,10 +321,14 @@ def cmd_install(h: Any, args: argparse.Namespace) -> int:
             wait=args.wait, timeout=args.timeout))
     except h.HelmError as e:
         die(f"install {release} into {args.namespace}: {e}")
-    print(_summary(rel))
-    if args.notes and (rel.get("info") or {}).get("notes"):
-        print("NOTES:\n" + rel["info"]["notes"])
+    _print_release(rel, args.notes)
     return 0
+
+
+def _print_release(rel: dict[str, Any], notes: bool) -> None:
+    print(_summary(rel))
+    if notes and (rel.get("info") or {}).get("notes"):
+        print("NOTES:\n" + rel["info"]["notes"])
 
 
 def cmd_upgrade(h: Any, args: argparse.Namespace) -> int:
@@ -335,7 +340,7 @@ def cmd_upgrade(h: Any, args: argparse.Namespace) -> int:
             wait=args.wait, timeout=args.timeout, reset_values=args.reset_values, reuse_values=args.reuse_values))
     except h.HelmError as e:
         die(f"upgrade {release} in {args.namespace}: {e}")
-    print(_summary(rel))
+    _print_release(rel, args.notes)
     return 0
 
 
@@ -425,9 +430,8 @@ def main(argv: list[str]) -> int:
         p.add_argument("--wait", action="store_true", help="wait until the resources are ready")
         p.add_argument("--timeout", type=int, default=300, help="seconds (default 300)")
         p.add_argument("--create-namespace", action="store_true", help="create the namespace if missing")
-        if name == "install":
-            p.add_argument("--notes", action="store_true", help="print the chart's NOTES.txt")
-        else:
+        p.add_argument("--notes", action="store_true", help="print the chart's NOTES.txt")
+        if name != "install":
             p.add_argument("--install", action="store_true", help="install when the release does not exist")
             # As with `helm upgrade`: given no values at all, the release's last values are
             # kept; --reset-values starts again from the chart's defaults.

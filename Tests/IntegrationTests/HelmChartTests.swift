@@ -6,8 +6,150 @@ import Yams
 
 /// charts/sked with Helm's own Go engine (helm-sdkpy) against the real API server.
 @Suite struct HelmChart {
+    /// Installs and upgrades leave the CRD alone (crds.install=false): the plane's CRD is
+    /// CRDInstaller's, shared by every test; `theCRDIsAReleaseResourceKeptOnUninstall` is
+    /// the one test of the chart's CRD.
     func helm(_ args: [String]) throws -> (Int32, String) {
-        try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args)
+        let keepCRD = ["install", "upgrade"].contains(args.first ?? "") && !args.contains { $0.hasPrefix("crds.install=") }
+        return try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args + (keepCRD ? ["--set", "crds.install=false"] : []))
+    }
+
+    static let clusterRoles = ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false)
+    static let crds = ResourceDescriptor(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+    static let networkPolicies = ResourceDescriptor(group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true)
+    static let serviceMonitors = ResourceDescriptor(group: "monitoring.coreos.com", version: "v1", kind: "ServiceMonitor", plural: "servicemonitors", namespaced: true)
+
+    /// The values of a production install reach the pod spec, RBAC and NetworkPolicy as given.
+    @Test func productionValuesReachThePodRBACAndNetworkPolicy() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        try await plane.withNamespace("helmprod") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "prod"]
+            let values = [
+                chart, "--set", "image.registry=registry.example.com:5000", "--set", "image.digest=\(digest)",
+                "--set", "priorityClassName=system-cluster-critical",
+                "--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+                "--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+                "--set", "leaderElection.leaseDuration=30s", "--set", "leaderElection.renewDeadline=20s", "--set", "leaderElection.retryPeriod=4s",
+                "--set", "proxy.http=http://proxy.corp:3128", "--set", "proxy.https=http://proxy.corp:3128", "--set", "proxy.noProxy=.svc\\,10.0.0.0/8",
+                "--set", "extraVolumes[0].name=corp-ca", "--set", "extraVolumes[0].configMap.name=corp-ca",
+                "--set", "extraVolumeMounts[0].name=corp-ca", "--set", "extraVolumeMounts[0].mountPath=/etc/ssl/certs/corp-ca.pem",
+                "--set", "extraVolumeMounts[0].subPath=ca.pem",
+                "--set", "networkPolicy.enabled=true", "--set", "networkPolicy.apiServer[0].ipBlock.cidr=10.0.0.1/32",
+                "--set", "networkPolicy.egress[0].ports[0].port=8081",
+            ]
+            let (installed, out) = try helm(["install"] + common + values)
+            #expect(installed == 0, "\(out)")
+            let deployment = try #require(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.first)
+            let pod = try #require(deployment["spec"]?["template"]?["spec"])
+            let container = try #require(pod["containers"]?.arrayValue?.first)
+            #expect(container["image"] == .string("registry.example.com:5000/sked@\(digest)"))
+            #expect(pod["priorityClassName"] == "system-cluster-critical")
+            let spread = pod["topologySpreadConstraints"]?.arrayValue?.first
+            #expect(spread?["topologyKey"] == "topology.kubernetes.io/zone" && spread?["maxSkew"] == 1)
+            #expect(spread?["labelSelector"]?["matchLabels"]?["app.kubernetes.io/instance"] == "prod", "a constraint without selector spreads the operator pods")
+            let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--leader-election-lease-duration=30s") && args.contains("--leader-election-renew-deadline=20s") && args.contains("--leader-election-retry-period=4s"), "\(args)")
+            var env: [String: String] = [:]
+            for e in container["env"]?.arrayValue ?? [] { if let n = e["name"]?.stringValue, let v = e["value"]?.stringValue { env[n] = v } }
+            #expect(env["HTTP_PROXY"] == "http://proxy.corp:3128" && env["HTTPS_PROXY"] == "http://proxy.corp:3128" && env["NO_PROXY"] == ".svc,10.0.0.0/8", "\(env)")
+            #expect(pod["volumes"]?.arrayValue?.contains { $0["name"] == "corp-ca" && $0["configMap"]?["name"] == "corp-ca" } == true)
+            #expect(container["volumeMounts"]?.arrayValue?.contains { $0["name"] == "corp-ca" && $0["subPath"] == "ca.pem" } == true)
+
+            let policy = try await client.api(UnstructuredObject.self, namespace: ns, resource: Self.networkPolicies).get("prod-sked-operator")
+            #expect(policy["spec"]?["podSelector"]?["matchLabels"]?["app.kubernetes.io/instance"] == "prod")
+            let ingressPorts = Set(policy["spec"]?["ingress"]?.arrayValue?.first?["ports"]?.arrayValue?.compactMap { $0["port"]?.intValue } ?? [])
+            #expect(ingressPorts == [8080, 8081], "metrics and probes only: \(ingressPorts)")
+            let egress = policy["spec"]?["egress"]?.arrayValue ?? []
+            #expect(egress.count == 3, "DNS, the API server, the Flink rule: \(egress)")
+            #expect(egress.contains { $0["to"]?.arrayValue?.first?["ipBlock"]?["cidr"] == "10.0.0.1/32" && $0["ports"]?.arrayValue?.first?["port"] == 443 })
+
+            // Least privilege: no Secret access unless headersSecretRef is wanted.
+            let roles = client.api(UnstructuredObject.self, namespace: nil, resource: Self.clusterRoles)
+            func readsSecrets() async throws -> Bool {
+                let role = try await roles.get("prod-sked-operator")
+                return role["rules"]?.arrayValue?.contains { $0["resources"]?.arrayValue?.contains("secrets") == true } == true
+            }
+            #expect(try await readsSecrets() == false)
+            let (upgraded, upOut) = try helm(["upgrade"] + common + values + ["--set", "rbac.secrets=true"])
+            #expect(upgraded == 0, "\(upOut)")
+            #expect(try await readsSecrets() == true)
+            #expect(try helm(["uninstall"] + common).0 == 0)
+        }
+    }
+
+    /// metrics.serviceMonitor.enabled on a cluster without the Prometheus Operator's CRDs
+    /// installs everything else (and says so); once the CRD exists an upgrade adds it.
+    @Test func theServiceMonitorIsRenderedOnlyWhereItsCRDExists() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmsm") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "sm"]
+            let values = [chart, "--notes", "--set", "metrics.serviceMonitor.enabled=true"]
+            let crdName = "servicemonitors.monitoring.coreos.com"
+            let crds = client.api(UnstructuredObject.self, namespace: nil, resource: Self.crds)
+            if try await crds.getIfPresent(crdName) == nil {
+                let (installed, out) = try helm(["install"] + common + values)
+                #expect(installed == 0, "\(out)")
+                #expect(out.contains("no ServiceMonitor was created"), "\(out)")
+                #expect(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.count == 1)
+            }
+            let fixture = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/\(crdName).yaml"
+            for args in [["apply", "-f", fixture], ["wait", "--for", "condition=established", "--timeout=60s", "crd/\(crdName)"]] {
+                let (status, out) = try plane.kubectl(args)
+                #expect(status == 0, "\(out)")
+            }
+            let (upgraded, upOut) = try helm(["upgrade", "--install"] + common + values)
+            #expect(upgraded == 0, "\(upOut)")
+            let monitor = try await client.api(UnstructuredObject.self, namespace: ns, resource: Self.serviceMonitors).getIfPresent("sm-sked")
+            #expect(monitor?["spec"]?["endpoints"]?.arrayValue?.first?["port"] == "metrics")
+            _ = try helm(["uninstall"] + common)
+        }
+    }
+
+    /// The CRD is a release resource: `helm upgrade` applies the chart's CRD (here: its
+    /// annotations), it is the one in config/crd, and `helm uninstall` keeps it. Run on the
+    /// shared plane's CRD, adopted for the test and given back unchanged in its schema.
+    @Test func theCRDIsAReleaseResourceKeptOnUninstall() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let root = TestControlPlane.repositoryRoot
+        #expect(try String(contentsOfFile: root + "/charts/sked/files/crds/sked.dev_scheduledjobs.yaml", encoding: .utf8)
+            == String(contentsOfFile: root + "/config/crd/sked.dev_scheduledjobs.yaml", encoding: .utf8), "charts/sked/files/crds is a copy of config/crd")
+        try await plane.withNamespace("helmcrd") { client, ns in
+            let crds = client.api(UnstructuredObject.self, namespace: nil, resource: Self.crds)
+            let name = "scheduledjobs.sked.dev"
+            let before = try await crds.get(name)
+            // What Helm needs to adopt an object it did not create; metadata only, so the
+            // API server keeps serving ScheduledJobs to the other tests undisturbed.
+            func label(_ args: [String]) throws {
+                let (status, out) = try plane.kubectl(args)
+                #expect(status == 0, "\(out)")
+            }
+            try label(["label", "--overwrite", "crd", name, "app.kubernetes.io/managed-by=Helm"])
+            try label(["annotate", "--overwrite", "crd", name, "meta.helm.sh/release-name=crd", "meta.helm.sh/release-namespace=\(ns)"])
+            defer {
+                _ = try? plane.kubectl(["label", "crd", name, "app.kubernetes.io/managed-by-", "helm.sh/chart-", "app.kubernetes.io/name-", "app.kubernetes.io/instance-", "app.kubernetes.io/component-", "app.kubernetes.io/version-", "app.kubernetes.io/part-of-"])
+                _ = try? plane.kubectl(["annotate", "crd", name, "meta.helm.sh/release-name-", "meta.helm.sh/release-namespace-", "helm.sh/resource-policy-", "example.com/owner-"])
+            }
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "crd"]
+            let chart = root + "/charts/sked"
+            let (installed, out) = try helm(["install"] + common + [chart, "--set", "crds.install=true"])
+            try #require(installed == 0, "\(out)")
+            let owned = try await crds.get(name)
+            #expect(owned.metadata.annotations?["helm.sh/resource-policy"] == "keep")
+            #expect(owned.metadata.labels?["app.kubernetes.io/instance"] == "crd")
+            #expect(owned["spec"] == before["spec"], "the chart's CRD is config/crd's")
+            let (upgraded, upOut) = try helm(["upgrade"] + common + [chart, "--set", "crds.install=true", "--set", "crds.annotations.example\\.com/owner=platform"])
+            #expect(upgraded == 0, "\(upOut)")
+            #expect(try await crds.get(name).metadata.annotations?["example.com/owner"] == "platform", "helm upgrade applies the CRD")
+            #expect(try helm(["uninstall"] + common).0 == 0)
+            let after = try await crds.getIfPresent(name)
+            #expect(after?.metadata.uid == before.metadata.uid, "helm uninstall keeps the CRD (and every ScheduledJob)")
+        }
     }
 
     @Test func lintInstallUpgradeUninstall() async throws {
@@ -46,7 +188,7 @@ import Yams
             #expect(container["livenessProbe"]?["httpGet"]?["path"] == "/healthz")
             #expect(container["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
 
-            let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false))
+            let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: Self.clusterRoles)
             #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") != nil)
 
             let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug", "--set", "flink.pollInterval=3s", "--set", "flink.maxJarBytes=1073741824"])

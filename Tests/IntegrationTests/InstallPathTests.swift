@@ -166,8 +166,11 @@ struct NodeInstall: Sendable {
         return NodeInstall(plane: plane)
     }
 
+    /// The plane's CRD is CRDInstaller's (the kustomize test applies it too), so releases
+    /// here leave it alone (crds.install=false); HelmChart tests the chart's CRD.
     func helm(_ args: [String]) throws -> (Int32, String) {
-        try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args)
+        let keepCRD = ["install", "upgrade"].contains(args.first ?? "")
+        return try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args + (keepCRD ? ["--set", "crds.install=false"] : []))
     }
 
     func kubectl(_ args: [String]) throws -> (Int32, String) {

@@ -55,9 +55,19 @@ app.kubernetes.io/component: operator
 {{- default (printf "%s-operator" (include "sked.fullname" .)) .Values.leaderElection.id }}
 {{- end }}
 
-{{/* The image reference. */}}
+{{/* The image reference: [registry/]repository:tag, repository@digest or repository:tag@digest. */}}
 {{- define "sked.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- $repository := .Values.image.repository }}
+{{- with .Values.image.registry }}{{ $repository = printf "%s/%s" (trimSuffix "/" .) $repository }}{{ end }}
+{{- if .Values.image.digest }}
+{{- if .Values.image.tag }}
+{{- printf "%s:%s@%s" $repository .Values.image.tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- end }}
+{{- else }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -80,9 +90,12 @@ makes (see config/rbac/cluster_role.yaml in the sked repository).
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list"]
+{{- if .Values.rbac.secrets }}
+# flinkJob.headersSecretRef only (rbac.secrets)
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
+{{- end }}
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
