@@ -1,4 +1,5 @@
 import Foundation
+import K8sClient
 import Logging
 import Reconcilers
 
@@ -34,6 +35,8 @@ struct OperatorSettings: Sendable, Equatable {
     /// The validating admission webhook (HTTPS); nil: not served.
     var webhookAddress: BindAddress?
     var webhookCertDirectory: String = "/tmp/k8s-webhook-server/serving-certs"
+    /// HTTP_PROXY / HTTPS_PROXY / NO_PROXY, for the URLs ScheduledJobs name.
+    var proxies: ProxyEnvironment = .none
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -156,6 +159,7 @@ struct OperatorSettings: Sendable, Equatable {
         settings.flinkCleanupTimeout = try duration(pick(f.flinkCleanupTimeout, "SKED_FLINK_CLEANUP_TIMEOUT") ?? "5m", "--flink-cleanup-timeout")
         settings.webhookAddress = try BindAddress.parse(pick(f.webhookBindAddress, "SKED_WEBHOOK_BIND_ADDRESS") ?? "0", flag: "--webhook-bind-address")
         settings.webhookCertDirectory = pick(f.webhookCertDir, "SKED_WEBHOOK_CERT_DIR") ?? settings.webhookCertDirectory
+        do { settings.proxies = try ProxyEnvironment(environment: env) } catch { throw SettingsError("\(error)") }
         return settings
     }
 }

@@ -56,6 +56,14 @@ import Yams
         #expect(output.contains(mentions), "\(output)")
     }
 
+    /// A proxy the operator could not use stops it at start, naming the variable; the proxy
+    /// URL's password never reaches the output.
+    @Test func anUnusableProxyStopsTheOperatorAtStart() throws {
+        let (status, output) = try TestProcess.run(Self.binary, ["operator"], environment: ["PATH": "/usr/bin:/bin", "HTTPS_PROXY": "https://sked:s3cret@proxy.corp:3128"])
+        #expect(status == 2)
+        #expect(output == "sked: error: HTTPS_PROXY: an https:// proxy (TLS to the proxy itself) is not supported; use http://\n", "\(output)")
+    }
+
     @Test func nextPrintsFireTimesAndVersionPrintsTheVersion() throws {
         let (status, output) = try TestProcess.run(Self.binary, ["next", "0 12 * * MON-FRI", "--time-zone", "America/New_York", "--from", "2024-11-01T00:00:00Z", "--count", "2"])
         #expect(status == 0)

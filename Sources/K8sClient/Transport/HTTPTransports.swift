@@ -1,10 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 
 /// Transports to arbitrary HTTP(S) servers by URL (Flink JobManagers, JAR downloads), as
-/// opposed to the one API server of `KubernetesClient`. Production uses AsyncHTTPClient's
-/// shared client (system trust roots, TLS verification on, redirects followed); tests script
-/// the answers per origin.
+/// opposed to the one API server of `KubernetesClient`. Production uses AsyncHTTPClient
+/// (system trust roots, TLS verification on, redirects followed), through the proxy the
+/// environment names for the origin; tests script the answers per origin.
 public struct HTTPTransports: Sendable {
     private let make: @Sendable (_ origin: String) -> any HTTPTransport
 
@@ -12,18 +13,51 @@ public struct HTTPTransports: Sendable {
         self.make = make
     }
 
-    public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: externalClient, baseURL: $0) }
+    /// Direct connections only.
+    public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: directClient, baseURL: $0) }
 
-    /// One client for the whole process, never shut down. Unlike `HTTPClient.shared` it does
-    /// not retry a refused connection until the request's deadline: a JobManager that is down
-    /// is reported at once, not after the whole request timeout.
-    private static let externalClient: HTTPClient = {
+    /// Each origin through the proxy `proxies` chooses for it, or directly.
+    public static func external(proxies: ProxyEnvironment) -> HTTPTransports {
+        if proxies == .none { return .shared }
+        let clients = [proxies.http, proxies.https].compactMap { $0 }.reduce(into: [ProxyEnvironment.Proxy: HTTPClient]()) { $0[$1] = client(proxy: $1) }
+        return HTTPTransports { origin in
+            let client = URL(string: origin).flatMap(proxies.proxy(for:)).flatMap { clients[$0] } ?? directClient
+            return AsyncHTTPClientTransport(client: client, baseURL: origin)
+        }
+    }
+
+    private static let directClient = makeClient(proxy: nil)
+    /// One client per proxy for the whole process: AsyncHTTPClient clients must be shut down
+    /// before they are released, and these live as long as the process.
+    private static let proxiedClients = Mutex<[ProxyEnvironment.Proxy: HTTPClient]>([:])
+
+    private static func client(proxy: ProxyEnvironment.Proxy) -> HTTPClient {
+        proxiedClients.withLock { clients in
+            if let existing = clients[proxy] { return existing }
+            let made = makeClient(proxy: proxy)
+            clients[proxy] = made
+            return made
+        }
+    }
+
+    /// Unlike `HTTPClient.shared` these do not retry a refused connection until the request's
+    /// deadline: a JobManager that is down is reported at once, not after the whole request timeout.
+    private static func makeClient(proxy: ProxyEnvironment.Proxy?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        if let proxy {
+            switch proxy.kind {
+            case .http:
+                let authorization = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
+                configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+            case .socks5:
+                configuration.proxy = .socksServer(host: proxy.host, port: proxy.port)
+            }
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 
     /// The transport for `url`'s origin and the request target (path and query) on it.
     public func transport(for url: URL) -> (transport: any HTTPTransport, target: String) {

@@ -17,12 +17,15 @@ public final class ScheduledJobController: Sendable {
         public var flink: FlinkTarget.Settings
         /// How long deletion waits for a Flink cleanup (JobManager gone) before giving up.
         public var cleanupTimeout: TimeInterval
-        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC", flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300) {
+        /// How JobManagers and JAR servers are reached (the environment's proxies).
+        public var transports: HTTPTransports
+        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC", flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, transports: HTTPTransports = .shared) {
             self.namespaces = namespaces
             self.workers = workers
             self.defaultTimeZone = defaultTimeZone
             self.flink = flink
             self.cleanupTimeout = cleanupTimeout
+            self.transports = transports
         }
     }
 
@@ -73,7 +76,7 @@ public final class ScheduledJobController: Sendable {
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
             let targets = RunTargets(
                 job: JobTarget(client: client, store: jobInformer.store),
-                flink: FlinkTarget(client: client, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
+                flink: FlinkTarget(client: client, transports: configuration.transports, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
             let reconciler = ScheduledJobReconciler(
                 target: targets, events: events,
                 statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
