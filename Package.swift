@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // The webhook's own CA and serving certificate (sked operator --webhook-cert-secret).
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         // Only the OTLP/HTTP exporter: the gRPC one would pull in grpc-swift for nothing.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
@@ -55,6 +59,9 @@ let package = Package(
                 "K8sClient",
                 "Reconcilers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,7 +82,7 @@ let package = Package(
         ),
         .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
         .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

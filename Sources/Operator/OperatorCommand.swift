@@ -62,6 +62,14 @@ struct OperatorCommand: AsyncParsableCommand {
     var webhookBindAddress: String?
     @Option(name: .customLong("webhook-cert-dir"), help: "Folder with the webhook's tls.crt and tls.key, re-read when they change (env SKED_WEBHOOK_CERT_DIR; default /tmp/k8s-webhook-server/serving-certs).")
     var webhookCertDir: String?
+    @Option(name: .customLong("webhook-cert-secret"), help: "Issue and rotate the webhook's CA and serving certificate in this Secret (in the operator's namespace) and serve it, instead of reading --webhook-cert-dir (env SKED_WEBHOOK_CERT_SECRET; default none).")
+    var webhookCertSecret: String?
+    @Option(name: .customLong("webhook-cert-hosts"), help: "Comma-separated DNS names and IP addresses the issued certificate is for, e.g. sked-webhook.sked-system.svc (env SKED_WEBHOOK_CERT_HOSTS).")
+    var webhookCertHosts: String?
+    @Option(name: .customLong("webhook-configuration"), help: "ValidatingWebhookConfiguration whose webhooks' caBundle is kept set to the issued CA (env SKED_WEBHOOK_CONFIGURATION; default none).")
+    var webhookConfiguration: String?
+    @Option(name: .customLong("webhook-cert-check-interval"), help: "How often the stored certificate is checked for rotation (env SKED_WEBHOOK_CERT_CHECK_INTERVAL; default 10m).")
+    var webhookCertCheckInterval: String?
 
     var flags: OperatorSettings.Flags {
         OperatorSettings.Flags(
@@ -71,7 +79,8 @@ struct OperatorCommand: AsyncParsableCommand {
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
             flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout,
-            webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir)
+            webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir, webhookCertSecret: webhookCertSecret,
+            webhookCertHosts: webhookCertHosts, webhookConfiguration: webhookConfiguration, webhookCertCheckInterval: webhookCertCheckInterval)
     }
 
     func run() async throws {
@@ -80,7 +89,11 @@ struct OperatorCommand: AsyncParsableCommand {
         do { settings = try OperatorSettings.resolve(flags, environment: ProcessInfo.processInfo.environment) } catch { throw fail("\(error)") }
         // Read before anything starts: a webhook without its certificate is a configuration error.
         let servingCertificate: ServingCertificate?
-        do { servingCertificate = try settings.webhookAddress.map { _ in try ServingCertificate(directory: settings.webhookCertDirectory) } } catch { throw fail("\(error)") }
+        do {
+            servingCertificate = try settings.webhookAddress.map { _ in
+                settings.webhookCertSecret == nil ? try ServingCertificate(directory: settings.webhookCertDirectory) : .managed()
+            }
+        } catch { throw fail("\(error)") }
         var clientConfiguration: ClientConfiguration
         do { clientConfiguration = try ClientConfiguration.load(kubeconfig: settings.kubeconfig, context: settings.context) } catch { throw fail("\(error)") }
         clientConfiguration.qps = settings.kubeAPIQPS
@@ -149,8 +162,15 @@ struct OperatorCommand: AsyncParsableCommand {
             services.append(.init(service: HTTPEndpoints.metricsApplication(address: address, registry: registry, cache: cache, logger: httpLogger)))
         }
         if let address = settings.webhookAddress, let servingCertificate {
+            let rotator = settings.webhookCertSecret.map { secret in
+                WebhookCertificateRotator(
+                    client: client, namespace: settings.leaderElectionNamespace ?? clientConfiguration.namespace, secretName: secret,
+                    hosts: settings.webhookCertHosts, webhookConfiguration: settings.webhookConfiguration,
+                    ownerDeployment: settings.leaderElectionOwnerDeployment, certificate: servingCertificate,
+                    interval: settings.webhookCertCheckInterval, now: Date.init, logger: logger)
+            }
             services.append(.init(service: AdmissionWebhook(
-                address: address, certificate: servingCertificate, defaultTimeZone: settings.defaultTimeZone, logger: httpLogger)))
+                address: address, certificate: servingCertificate, rotator: rotator, defaultTimeZone: settings.defaultTimeZone, logger: httpLogger)))
         }
         if let address = settings.healthAddress {
             services.append(.init(service: HTTPEndpoints.healthApplication(address: address, readiness: readiness, logger: httpLogger)))

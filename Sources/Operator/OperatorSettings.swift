@@ -35,6 +35,14 @@ struct OperatorSettings: Sendable, Equatable {
     /// The validating admission webhook (HTTPS); nil: not served.
     var webhookAddress: BindAddress?
     var webhookCertDirectory: String = "/tmp/k8s-webhook-server/serving-certs"
+    /// The operator issues and rotates the webhook's certificate in this Secret (in the
+    /// operator's namespace) instead of reading webhookCertDirectory.
+    var webhookCertSecret: String?
+    /// DNS names and IP addresses the issued certificate is for.
+    var webhookCertHosts: [String] = []
+    /// The ValidatingWebhookConfiguration whose caBundle the operator keeps set.
+    var webhookConfiguration: String?
+    var webhookCertCheckInterval: Duration = .seconds(600)
     /// HTTP_PROXY / HTTPS_PROXY / NO_PROXY, for the URLs ScheduledJobs name.
     var proxies: ProxyEnvironment = .none
 
@@ -86,6 +94,10 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkCleanupTimeout: String?
         var webhookBindAddress: String? = nil
         var webhookCertDir: String? = nil
+        var webhookCertSecret: String? = nil
+        var webhookCertHosts: String? = nil
+        var webhookConfiguration: String? = nil
+        var webhookCertCheckInterval: String? = nil
     }
 
     static func resolve(_ f: Flags, environment env: [String: String]) throws -> OperatorSettings {
@@ -159,6 +171,15 @@ struct OperatorSettings: Sendable, Equatable {
         settings.flinkCleanupTimeout = try duration(pick(f.flinkCleanupTimeout, "SKED_FLINK_CLEANUP_TIMEOUT") ?? "5m", "--flink-cleanup-timeout")
         settings.webhookAddress = try BindAddress.parse(pick(f.webhookBindAddress, "SKED_WEBHOOK_BIND_ADDRESS") ?? "0", flag: "--webhook-bind-address")
         settings.webhookCertDirectory = pick(f.webhookCertDir, "SKED_WEBHOOK_CERT_DIR") ?? settings.webhookCertDirectory
+        settings.webhookCertSecret = pick(f.webhookCertSecret, "SKED_WEBHOOK_CERT_SECRET").flatMap { $0.isEmpty ? nil : $0 }
+        settings.webhookCertHosts = (pick(f.webhookCertHosts, "SKED_WEBHOOK_CERT_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        settings.webhookConfiguration = pick(f.webhookConfiguration, "SKED_WEBHOOK_CONFIGURATION").flatMap { $0.isEmpty ? nil : $0 }
+        settings.webhookCertCheckInterval = try duration(pick(f.webhookCertCheckInterval, "SKED_WEBHOOK_CERT_CHECK_INTERVAL") ?? "10m", "--webhook-cert-check-interval")
+        guard settings.webhookCertCheckInterval >= .seconds(1) else { throw SettingsError("--webhook-cert-check-interval must be at least 1s") }
+        if settings.webhookCertSecret != nil {
+            guard settings.webhookAddress != nil else { throw SettingsError("--webhook-cert-secret needs --webhook-bind-address (the webhook is off)") }
+            guard !settings.webhookCertHosts.isEmpty else { throw SettingsError("--webhook-cert-secret needs --webhook-cert-hosts: the DNS names (or IPs) the API server calls the webhook at") }
+        }
         do { settings.proxies = try ProxyEnvironment(environment: env) } catch { throw SettingsError("\(error)") }
         return settings
     }

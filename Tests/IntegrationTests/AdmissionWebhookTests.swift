@@ -119,10 +119,128 @@ import Testing
         }
     }
 
+    func serial(ofPEM pem: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sked-crt-\(UUID().uuidString.prefix(8)).pem")
+        try pem.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (_, out) = try TestProcess.run("/usr/bin/env", ["openssl", "x509", "-noout", "-serial", "-in", file.path])
+        return out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// --webhook-cert-secret: two replicas issue one CA and certificate between them (a
+    /// Secret, written once), serve it, and set the configuration's caBundle, so the API
+    /// server calls the webhook without anyone providing a certificate; a certificate near its
+    /// end is replaced in the Secret and served by both without a restart, the CA kept.
+    @Test func theOperatorIssuesTrustsAndRotatesItsOwnCertificate() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await OperatorFixture.with("selfcert") { f in
+            let ports = [try freeLoopbackPort(), try freeLoopbackPort()]
+            let configuration = "sked-selfcert-\(f.namespace)"
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sked-selfcert-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            func apply(_ yaml: String) throws -> (Int32, String) {
+                let file = dir.appendingPathComponent("in-\(UUID().uuidString.prefix(6)).yaml")
+                try yaml.write(to: file, atomically: true, encoding: .utf8)
+                return try plane.kubectl(["apply", "-f", file.path])
+            }
+            _ = try plane.kubectl(["label", "namespace", f.namespace, "sked.dev/webhook-test=\(f.namespace)"])
+            // No caBundle: the operator provides it.
+            #expect(try apply("""
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingWebhookConfiguration
+                metadata: {name: \(configuration)}
+                webhooks:
+                - name: scheduledjobs.sked.dev
+                  admissionReviewVersions: [v1]
+                  sideEffects: None
+                  failurePolicy: Fail
+                  timeoutSeconds: 5
+                  clientConfig: {url: "https://127.0.0.1:\(ports[0])/validate-scheduledjob"}
+                  namespaceSelector: {matchLabels: {sked.dev/webhook-test: \(f.namespace)}}
+                  rules: [{apiGroups: [sked.dev], apiVersions: [v1alpha1], resources: [scheduledjobs], operations: [CREATE, UPDATE]}]
+                """).0 == 0)
+            defer { _ = try? plane.kubectl(["delete", "validatingwebhookconfiguration", configuration]) }
+            let replicas = try ports.map { port in
+                try OperatorProcess(arguments: [
+                    "--kubeconfig", plane.adminKubeconfig, "--namespace", f.namespace, "--leader-elect=false",
+                    "--webhook-bind-address", "127.0.0.1:\(port)", "--webhook-cert-secret", "sked-webhook-cert", "--webhook-cert-hosts", "127.0.0.1",
+                    "--webhook-configuration", configuration, "--webhook-cert-check-interval", "1s",
+                ], environment: ["POD_NAMESPACE": f.namespace])
+            }
+            defer { for op in replicas { Task { await op.stop() } } }
+            let secrets = f.client.api(Secret.self, namespace: f.namespace)
+            let configurations = f.client.api(UnstructuredObject.self, namespace: nil, resource: WebhookConfigurationKind.descriptor)
+            func caBundle() async throws -> String? {
+                try await configurations.get(configuration)["webhooks"]?.arrayValue?.first?["clientConfig"]?["caBundle"]?.stringValue
+            }
+            func stored() async throws -> (ca: String, crt: String)? {
+                guard let data = try await secrets.getIfPresent("sked-webhook-cert")?.data,
+                      let ca = data["ca.crt"].flatMap({ String(data: $0, encoding: .utf8) }), let crt = data["tls.crt"].flatMap({ String(data: $0, encoding: .utf8) }) else { return nil }
+                return (ca, crt)
+            }
+            #expect(await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
+                guard let s = try? await stored(), let bundle = try? await caBundle() else { return false }
+                return bundle == Data(s.ca.utf8).base64EncodedString()
+            }, "\(replicas[0].log)")
+            let first = try #require(try await stored())
+            let secret = try await secrets.get("sked-webhook-cert")
+            #expect(secret.type == "kubernetes.io/tls")
+            let firstSerial = try serial(ofPEM: first.crt)
+            #expect(await eventually(timeout: .seconds(30)) { ports.allSatisfy { (try? servedSerial($0)) == firstSerial } }, "both replicas serve the one stored certificate")
+
+            // The API server trusts it: a bad spec is refused by the webhook, a good one admitted.
+            let job = #"jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}"#
+            func scheduledJob(_ name: String, _ schedule: String) -> String {
+                "apiVersion: sked.dev/v1alpha1\nkind: ScheduledJob\nmetadata: {name: \(name), namespace: \(f.namespace)}\nspec: {schedule: \"\(schedule)\", \(job)}\n"
+            }
+            let refused = try apply(scheduledJob("bad", "61 * * * *"))
+            #expect(refused.0 != 0 && refused.1.contains("denied the request: InvalidSchedule"), "\(refused.1)")
+            let admitted = try apply(scheduledJob("good", "@daily"))
+            #expect(admitted.0 == 0, "\(admitted.1)")
+
+            // A serving certificate 30 days from its end, signed by the stored CA: replaced.
+            let caKey = try #require(secret.data?["ca.key"])
+            try caKey.write(to: dir.appendingPathComponent("ca.key"))
+            try first.ca.write(to: dir.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
+            try "subjectAltName=IP:127.0.0.1\n".write(to: dir.appendingPathComponent("san.ext"), atomically: true, encoding: .utf8)
+            let p = { (name: String) in dir.appendingPathComponent(name).path }
+            for args in [
+                ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("due.key"), "-out", p("due.csr"), "-subj", "/CN=due"],
+                ["x509", "-req", "-in", p("due.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-set_serial", "4242", "-days", "30", "-extfile", p("san.ext"), "-out", p("due.crt")],
+            ] {
+                let (status, out) = try TestProcess.run("/usr/bin/env", ["openssl"] + args)
+                try #require(status == 0, "\(out)")
+            }
+            var due = secret
+            due.data?["tls.crt"] = try Data(contentsOf: dir.appendingPathComponent("due.crt"))
+            due.data?["tls.key"] = try Data(contentsOf: dir.appendingPathComponent("due.key"))
+            _ = try await secrets.update(due)
+            #expect(await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
+                guard let s = try? await stored(), let now = try? serial(ofPEM: s.crt) else { return false }
+                return now != "serial=1092" && now != firstSerial
+            }, "the due certificate is replaced: \(replicas[0].log)")
+            let renewed = try #require(try await stored())
+            #expect(renewed.ca == first.ca, "same CA")
+            #expect(try await caBundle() == Data(first.ca.utf8).base64EncodedString())
+            let renewedSerial = try serial(ofPEM: renewed.crt)
+            #expect(await eventually(timeout: .seconds(30)) { ports.allSatisfy { (try? servedSerial($0)) == renewedSerial } }, "both replicas serve the renewed certificate without a restart")
+            let again = try apply(scheduledJob("bad-again", "* * * *"))
+            #expect(again.0 != 0 && again.1.contains("denied the request: InvalidSchedule"), "\(again.1)")
+            // Issued once, by one replica: the other adopted it.
+            let issuedLines = replicas.map { $0.log.components(separatedBy: "issued a new webhook CA").count - 1 }.reduce(0, +)
+            #expect(issuedLines == 1, "\(issuedLines) CAs issued")
+        }
+    }
+
     @Test func aMissingCertificateStopsTheOperatorWithOneLine() async throws {
         let plane = try await TestControlPlane.shared()
         let (status, out) = try TestProcess.run(OperatorProcess.binary, ["operator", "--kubeconfig", plane.adminKubeconfig, "--webhook-bind-address", "127.0.0.1:0", "--webhook-cert-dir", "/nonexistent"])
         #expect(status == 2 && out.split(separator: "\n").count == 1, "\(out)")
         #expect(out.contains("cannot read /nonexistent/tls.crt and /nonexistent/tls.key as PEM"), "\(out)")
     }
+}
+
+enum WebhookConfigurationKind {
+    static let descriptor = ResourceDescriptor(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations", namespaced: false)
 }

@@ -5,10 +5,15 @@ import Darwin
 #endif
 
 /// An IPv4 or IPv6 address as bytes (an IPv4-mapped IPv6 address counts as IPv4).
-struct IPAddress: Sendable, Hashable {
-    let bytes: [UInt8]
+public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
 
-    init?(_ text: String) {
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+
+    public init?(_ text: String) {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             bytes = withUnsafeBytes(of: &v4) { Array($0) }
@@ -20,9 +25,17 @@ struct IPAddress: Sendable, Hashable {
         bytes = raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xff && raw[11] == 0xff ? Array(raw[12...]) : raw
     }
 
-    var isLoopback: Bool { bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1] }
+    public var description: String {
+        var out = [CChar](repeating: 0, count: 64)
+        var raw = bytes
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        guard inet_ntop(family, &raw, &out, socklen_t(out.count)) != nil else { return "?" }
+        return String(cString: out)
+    }
 
-    func isIn(_ network: IPAddress, prefix: Int) -> Bool {
+    public var isLoopback: Bool { bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1] }
+
+    public func isIn(_ network: IPAddress, prefix: Int) -> Bool {
         guard bytes.count == network.bytes.count else { return false }
         var remaining = prefix
         for (a, b) in zip(bytes, network.bytes) where remaining > 0 {
