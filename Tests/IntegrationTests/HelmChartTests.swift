@@ -243,7 +243,7 @@ import Yams
         let chart = TestControlPlane.repositoryRoot + "/charts/sked"
         try await plane.withNamespace("helmhook") { client, ns in
             let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "hook"]
-            let values = [chart, "--set", "webhook.enabled=true", "--set", "webhook.failurePolicy=Ignore"]
+            let values = [chart, "--set", "webhook.enabled=true", "--set", "webhook.certificate=helm", "--set", "webhook.failurePolicy=Ignore"]
             let (installed, out) = try helm(["install"] + common + values)
             #expect(installed == 0, "\(out)")
             let configurations = client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations", namespaced: false))
@@ -271,6 +271,86 @@ import Yams
 
             #expect(try helm(["uninstall"] + common).0 == 0)
             #expect(try await configurations.getIfPresent("hook-sked-\(ns)") == nil)
+        }
+    }
+
+    static let webhookConfigurations = ResourceDescriptor(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations", namespaced: false)
+
+    /// By default the operator issues the webhook's certificate: the chart passes it the
+    /// Secret, hosts and configuration, mounts nothing, leaves caBundle to it, and grants
+    /// exactly that Secret and that configuration. (The pods doing it: InstallPath.)
+    @Test func theWebhookCertificateIsTheOperatorsByDefault() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmselfcert") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "own"]
+            let (installed, out) = try helm(["install"] + common + [chart, "--set", "webhook.enabled=true", "--set", "webhook.failurePolicy=Ignore"])
+            try #require(installed == 0, "\(out)")
+            let deployment = try #require(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.first)
+            let pod = deployment["spec"]?["template"]?["spec"]
+            let args = pod?["containers"]?.arrayValue?.first?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            for arg in ["--webhook-bind-address=:9443", "--webhook-cert-secret=own-sked-webhook-cert", "--webhook-configuration=own-sked-\(ns)",
+                        "--webhook-cert-hosts=own-sked-webhook.\(ns).svc,own-sked-webhook.\(ns).svc.cluster.local", "--leader-election-owner-deployment=own-sked-operator"] {
+                #expect(args.contains(arg), "\(arg) in \(args)")
+            }
+            #expect(!args.contains { $0.hasPrefix("--webhook-cert-dir") })
+            #expect(pod?["volumes"]?.arrayValue?.contains { $0["name"] == "webhook-cert" } == false)
+            #expect(try await client.api(Secret.self, namespace: ns).getIfPresent("own-sked-webhook-cert") == nil, "the operator writes it, not Helm")
+            let vwc = try await client.api(UnstructuredObject.self, namespace: nil, resource: Self.webhookConfigurations).get("own-sked-\(ns)")
+            #expect(vwc["webhooks"]?.arrayValue?.first?["clientConfig"]?["caBundle"] == nil)
+            let role = try await client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true)).get("own-sked-webhook-cert")
+            let rules = role["rules"]?.arrayValue ?? []
+            #expect(rules.contains { $0["resources"] == ["secrets"] && $0["resourceNames"] == ["own-sked-webhook-cert"] && $0["verbs"] == ["get", "update"] })
+            let caRole = try await client.api(UnstructuredObject.self, namespace: nil, resource: Self.clusterRoles).get("own-sked-\(ns)-webhook-ca")
+            #expect(caRole["rules"]?.arrayValue == [.object(["apiGroups": ["admissionregistration.k8s.io"], "resources": ["validatingwebhookconfigurations"], "resourceNames": .array([.string("own-sked-\(ns)")]), "verbs": ["get", "update"]])])
+            #expect(try helm(["uninstall"] + common).0 == 0)
+            #expect(try await client.api(UnstructuredObject.self, namespace: nil, resource: Self.clusterRoles).getIfPresent("own-sked-\(ns)-webhook-ca") == nil)
+        }
+    }
+
+    /// webhook.certificate=certManager: a Certificate for the Service's names (from a
+    /// self-signed Issuer, or the issuerRef given), mounted by the pods, and the caBundle left
+    /// to cert-manager's cainjector; without cert-manager, install says so in one line.
+    @Test func certManagerIssuesTheWebhookCertificateWhenAsked() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmcm") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "cm"]
+            let values = [chart, "--set", "webhook.enabled=true", "--set", "webhook.certificate=certManager", "--set", "webhook.failurePolicy=Ignore"]
+            let crds = client.api(UnstructuredObject.self, namespace: nil, resource: Self.crds)
+            if try await crds.getIfPresent("certificates.cert-manager.io") == nil {
+                let (refused, out) = try helm(["install"] + common + values)
+                #expect(refused == 1 && out.contains("webhook.certificate=certManager needs cert-manager in the cluster"), "\(out)")
+            }
+            for crd in ["certificates.cert-manager.io", "issuers.cert-manager.io"] {
+                for args in [["apply", "-f", TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/\(crd).yaml"], ["wait", "--for", "condition=established", "--timeout=60s", "crd/\(crd)"]] {
+                    let (status, out) = try plane.kubectl(args)
+                    #expect(status == 0, "\(out)")
+                }
+            }
+            let (installed, out) = try helm(["install"] + common + values)
+            try #require(installed == 0, "\(out)")
+            let certificates = client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "cert-manager.io", version: "v1", kind: "Certificate", plural: "certificates", namespaced: true))
+            let issuers = client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "cert-manager.io", version: "v1", kind: "Issuer", plural: "issuers", namespaced: true))
+            let certificate = try await certificates.get("cm-sked-webhook")
+            #expect(certificate["spec"]?["secretName"] == "cm-sked-webhook-cert")
+            #expect(certificate["spec"]?["dnsNames"] == .array([.string("cm-sked-webhook.\(ns).svc"), .string("cm-sked-webhook.\(ns).svc.cluster.local")]))
+            #expect(certificate["spec"]?["issuerRef"]?["name"] == "cm-sked-webhook-selfsigned")
+            #expect(try await issuers.get("cm-sked-webhook-selfsigned")["spec"]?["selfSigned"] != nil)
+            let vwc = try await client.api(UnstructuredObject.self, namespace: nil, resource: Self.webhookConfigurations).get("cm-sked-\(ns)")
+            #expect(vwc.metadata.annotations?["cert-manager.io/inject-ca-from"] == "\(ns)/cm-sked-webhook")
+            let deployment = try #require(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.first)
+            let pod = deployment["spec"]?["template"]?["spec"]
+            #expect(pod?["volumes"]?.arrayValue?.contains { $0["secret"]?["secretName"] == "cm-sked-webhook-cert" } == true)
+            #expect(pod?["containers"]?.arrayValue?.first?["args"]?.arrayValue?.contains("--webhook-cert-dir=/etc/sked/webhook-certs") == true)
+
+            let (upgraded, upOut) = try helm(["upgrade"] + common + values + ["--set", "webhook.certManager.issuerRef.kind=ClusterIssuer", "--set", "webhook.certManager.issuerRef.name=corp-ca"])
+            #expect(upgraded == 0, "\(upOut)")
+            #expect(try await certificates.get("cm-sked-webhook")["spec"]?["issuerRef"] == .object(["kind": "ClusterIssuer", "name": "corp-ca"]))
+            #expect(try await issuers.getIfPresent("cm-sked-webhook-selfsigned") == nil)
+            _ = try helm(["uninstall"] + common)
         }
     }
 

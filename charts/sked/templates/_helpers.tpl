@@ -50,6 +50,18 @@ app.kubernetes.io/component: operator
 {{- end }}
 {{- end }}
 
+{{/* The webhook's Service, configuration and the names its certificate is for. */}}
+{{- define "sked.webhookService" -}}
+{{- printf "%s-webhook" (include "sked.fullname" .) }}
+{{- end }}
+{{- define "sked.webhookConfiguration" -}}
+{{- printf "%s-%s" (include "sked.fullname" .) .Release.Namespace }}
+{{- end }}
+{{- define "sked.webhookHosts" -}}
+{{- $service := include "sked.webhookService" . }}
+{{- printf "%s.%s.svc,%s.%s.svc.cluster.local" $service .Release.Namespace $service .Release.Namespace }}
+{{- end }}
+
 {{/* The leader-election Lease name. */}}
 {{- define "sked.leaderElectionID" -}}
 {{- default (printf "%s-operator" (include "sked.fullname" .)) .Values.leaderElection.id }}
@@ -108,6 +120,9 @@ makes (see config/rbac/cluster_role.yaml in the sked repository).
 {{- define "sked.validate" -}}
 {{- if and .Values.rbac.create .Values.rbac.namespaced (empty .Values.watchNamespaces) }}
 {{- fail "rbac.namespaced=true needs watchNamespaces: with no namespace listed the operator would watch all namespaces without the rights to" }}
+{{- end }}
+{{- if and .Values.webhook.enabled (eq .Values.webhook.certificate "certManager") (not (.Capabilities.APIVersions.Has "cert-manager.io/v1/Certificate")) }}
+{{- fail "webhook.certificate=certManager needs cert-manager in the cluster (cert-manager.io/v1 Certificate); use webhook.certificate=operator without it" }}
 {{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "replicaCount > 1 needs leaderElection.enabled=true: replicas without leader election would all start the same runs" }}
