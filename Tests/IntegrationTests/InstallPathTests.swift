@@ -16,7 +16,9 @@ import Testing
         let node = try await NodeInstall.prepare()
         try await node.plane.withNamespace("install") { client, ns in
             let release = "e2e"
-            let values = ["--set", "watchNamespaces={\(ns)}", "--set", "image.pullPolicy=Never"]
+            // The webhook with the operator's own certificate; Ignore, as the registration is
+            // cluster-wide and other tests create ScheduledJobs on this plane (a denial still denies).
+            let values = ["--set", "watchNamespaces={\(ns)}", "--set", "image.pullPolicy=Never", "--set", "webhook.enabled=true", "--set", "webhook.failurePolicy=Ignore"]
             let common = ["--kubeconfig", node.plane.adminKubeconfig, "--namespace", ns, "--release", release]
             let (installed, installOut) = try node.helm(["install"] + common + [node.chart] + values)
             try #require(installed == 0, "\(installOut)")
@@ -38,6 +40,18 @@ import Testing
         // The chart's metrics Service answers from inside the cluster (kube-proxy).
         let scraped = try await node.fetchFromPod(client, namespace: ns, service: "e2e-sked-metrics", port: 8080, path: "/metrics")
         #expect(scraped.contains("sked_build_info{"), "\(scraped.prefix(500))")
+
+        // The webhook, served by the pods with the certificate they issued and trusted: the API
+        // server calls it through its Service and refuses a bad spec with the Ready message.
+        var refusal = ""
+        let webhookUp = Date()
+        #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
+            refusal = try node.applyBadScheduledJob(namespace: ns)
+            return refusal.contains("admission webhook \"scheduledjobs.sked.dev\" denied the request: InvalidSchedule")
+        }, "kubectl apply of a bad schedule refused by the webhook: \(refusal)")
+        print("install-path: webhook (pods Ready -> a bad spec refused by the API server through the pods' webhook) \(String(format: "%.1f", Date().timeIntervalSince(webhookUp))) s")
+        let issued = try await client.api(Secret.self, namespace: ns).get("e2e-sked-webhook-cert")
+        #expect(issued.metadata.ownerReferences?.first?.name == deployment, "the operator's certificate goes with the Deployment")
 
         // A ScheduledJob applied with kubectl runs to completion on the node.
         let sj = try node.applyScheduledJob(namespace: ns, name: "every10s")
@@ -81,6 +95,9 @@ import Testing
         }, "the operator pods are gone")
         let left = try await node.releaseObjects(client, namespace: ns, release: release)
         #expect(left.isEmpty, "left behind by helm uninstall: \(left)")
+        #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
+            try await client.api(Secret.self, namespace: ns).getIfPresent("e2e-sked-webhook-cert") == nil
+        }, "the operator's webhook certificate is collected with the Deployment")
         let stoppedAt = Date()
         let lastBefore = try await node.tickTimes(client, namespace: ns, sj).last ?? 0
         try await Task.sleep(for: .seconds(2 * Self.period + 2))
@@ -301,6 +318,21 @@ struct NodeInstall: Sendable {
     }
 
     /// A ScheduledJob every 10 s in Europe/Berlin (the image's zone data), applied with kubectl.
+    /// kubectl apply of a ScheduledJob with minute 61; what kubectl said.
+    func applyBadScheduledJob(namespace: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sked-bad-\(UUID().uuidString.prefix(8)).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+        apiVersion: sked.dev/v1alpha1
+        kind: ScheduledJob
+        metadata: {name: bad-minute, namespace: \(namespace)}
+        spec: {schedule: "61 * * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: sked-test/busybox}]}}}}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let (status, out) = try kubectl(["apply", "-f", file.path])
+        if status == 0 { _ = try? kubectl(["delete", "-f", file.path, "--wait=false"]) }
+        return out
+    }
+
     func applyScheduledJob(namespace: String, name: String) throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sked-sj-\(UUID().uuidString.prefix(8)).yaml")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -375,6 +407,7 @@ struct NodeInstall: Sendable {
             ("rbac.authorization.k8s.io", "v1", "roles", true), ("rbac.authorization.k8s.io", "v1", "rolebindings", true),
             ("policy", "v1beta1", "poddisruptionbudgets", true), ("coordination.k8s.io", "v1", "leases", true),
             ("rbac.authorization.k8s.io", "v1", "clusterroles", false), ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", false),
+            ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false),
         ]
         for (group, version, plural, namespaced) in kinds {
             let resource = ResourceDescriptor(group: group, version: version, kind: plural, plural: plural, namespaced: namespaced)

@@ -76,6 +76,41 @@ import Testing
         }
     }
 
+    /// The CRD's patterns: a Flink URL that is not http(s) and a time zone that is not shaped
+    /// like an IANA name are refused at apply, naming the field; well-shaped ones are admitted
+    /// (whether the zone exists stays the operator's check: Ready=False InvalidTimeZone).
+    @Test func urlsAndTimeZonesOfTheWrongShapeAreRefusedAtApply() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await OperatorFixture.with("patterns") { f in
+            func apply(_ name: String, _ spec: String) throws -> (Int32, String) {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("sked-\(name)-\(UUID().uuidString).yaml")
+                try "apiVersion: sked.dev/v1alpha1\nkind: ScheduledJob\nmetadata: {name: \(name), namespace: \(f.namespace)}\nspec: \(spec)\n"
+                    .write(to: file, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: file) }
+                return try plane.kubectl(["apply", "-f", file.path])
+            }
+            let job = #"jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}"#
+            for (name, spec, field) in [
+                ("ftp", #"{schedule: "@daily", flinkJob: {jobManagerURL: "ftp://jm:21", jarURL: "http://x/job.jar"}}"#, "spec.flinkJob.jobManagerURL"),
+                ("space", #"{schedule: "@daily", flinkJob: {jobManagerURL: "http://jm:8081", jarURL: "http://x/my job.jar"}}"#, "spec.flinkJob.jarURL"),
+                ("zone-space", #"{schedule: "@daily", timeZone: "Europe/ Berlin", \#(job)}"#, "spec.timeZone"),
+                ("zone-long", #"{schedule: "@daily", timeZone: "Europe/\#(String(repeating: "x", count: 80))", \#(job)}"#, "spec.timeZone"),
+            ] {
+                let (status, out) = try apply(name, spec)
+                #expect(status != 0 && out.contains(field), "\(name): \(out)")
+            }
+            for (name, spec) in [
+                ("https", #"{schedule: "@daily", flinkJob: {jobManagerURL: "HTTPS://jm:8081/prefix", jarURL: "https://x/job.jar?v=1"}}"#),
+                ("zone", #"{schedule: "@daily", timeZone: "America/Argentina/Buenos_Aires", \#(job)}"#),
+                ("zone-offset", #"{schedule: "@daily", timeZone: "Etc/GMT+5", \#(job)}"#),
+                ("zone-unknown", #"{schedule: "@daily", timeZone: "Mars/Olympus", \#(job)}"#),
+            ] {
+                let (status, out) = try apply(name, spec)
+                #expect(status == 0, "\(name): \(out)")
+            }
+        }
+    }
+
     @Test func aFailedJobWhoseAttemptAnnotationIsNearIntMaxIsRecordedAndNotRetriedWhileOthersKeepRunning() async throws {
         try await OperatorFixture.with("attempt") { f in
             try await f.running {
