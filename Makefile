@@ -39,8 +39,8 @@ demo: assets $(if $(filter 1,$(DEMO_APISERVER_ONLY)),,node-assets)
 	swift build --product sked
 	SKED_BIN=.build/debug/sked bash scripts/demo.sh
 
-## libFuzzer on the cron engine and the watch-stream decoder (scripts/fuzz.sh): builds the two
-## fuzzers in .build/fuzz (SKED_FUZZ=1, -sanitize=fuzzer; the first build takes several minutes),
+## libFuzzer on the cron engine, the watch-stream decoder and the webhook's answer (scripts/fuzz.sh):
+## builds the three fuzzers in .build/fuzz (SKED_FUZZ=1, -sanitize=fuzzer; the first build takes several minutes),
 ## runs each for FUZZ_SECONDS (default 60) from the seeds in Fuzz/Corpus, prints execs and coverage,
 ## and fails with the reproducer's path on a crash, property violation, hang or OOM. `make test` runs it too.
 FUZZ_SECONDS ?= 60

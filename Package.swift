@@ -88,12 +88,13 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer targets for the cron parser and the watch-stream decoder (scripts/fuzz.sh, `make fuzz`).
+// libFuzzer targets for the cron parser, the watch-stream decoder and the webhook's answer (scripts/fuzz.sh, `make fuzz`).
 // Declared only with SKED_FUZZ=1: they need `-sanitize=fuzzer`, so ordinary builds must never see them.
 if Context.environment["SKED_FUZZ"] == "1" {
     package.targets += [
         .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
         .executableTarget(name: "CronFuzzer", dependencies: ["Reconcilers", "FuzzDriver"], path: "Fuzz/CronFuzzer"),
         .executableTarget(name: "WatchDecoderFuzzer", dependencies: ["K8sClient", "Reconcilers", "FuzzDriver"], path: "Fuzz/WatchDecoderFuzzer"),
+        .executableTarget(name: "AdmissionReviewFuzzer", dependencies: ["K8sClient", "Reconcilers", "FuzzDriver"], path: "Fuzz/AdmissionReviewFuzzer"),
     ]
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the cron engine and the watch-stream decoder with libFuzzer, each for SECONDS
+# Fuzzes the cron engine, the watch-stream decoder and the admission webhook's answer with libFuzzer, each for SECONDS
 # (default 60), starting from a copy of the checked-in seeds in Fuzz/Corpus/.
 #
-#   scripts/fuzz.sh [SECONDS] [FUZZER...]     FUZZER: CronFuzzer, WatchDecoderFuzzer (default both)
+#   scripts/fuzz.sh [SECONDS] [FUZZER...]     FUZZER: CronFuzzer, WatchDecoderFuzzer, AdmissionReviewFuzzer (default all)
 #
 # Exit 1 if libFuzzer reports a crash, a property violation, a hang (> 10 s for one input) or
 # an out-of-memory; the reproducer is printed and kept under .build/fuzz/findings/. Replay one
@@ -17,7 +17,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-60}"
 shift || true
 fuzzers=("$@")
-[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(CronFuzzer WatchDecoderFuzzer)
+[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(CronFuzzer WatchDecoderFuzzer AdmissionReviewFuzzer)
 scratch=.build/fuzz
 findings="$scratch/findings"
 
@@ -25,6 +25,7 @@ corpus_of() {
     case "$1" in
         CronFuzzer) echo Fuzz/Corpus/cron ;;
         WatchDecoderFuzzer) echo Fuzz/Corpus/watch ;;
+        AdmissionReviewFuzzer) echo Fuzz/Corpus/admission ;;
         *) echo "unknown fuzzer $1" >&2; exit 2 ;;
     esac
 }

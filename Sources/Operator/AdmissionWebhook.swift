@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import Reconcilers
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
@@ -34,7 +35,7 @@ struct AdmissionWebhook: Service {
             try await rotator.ensureFirstCertificate()
         }
         guard let first = certificate.current else { throw WebhookError("no serving certificate") }
-        var tls = try TLSConfiguration.makeServerConfiguration(certificateChain: first.chain, privateKey: first.key)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain, privateKey: first.key)
         tls.minimumTLSVersion = .tlsv12
         let serving = certificate
         tls.sslContextCallback = { _, promise in

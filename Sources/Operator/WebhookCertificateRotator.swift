@@ -65,7 +65,9 @@ struct WebhookCertificateRotator: Sendable {
                     secret.data = issued.secretData
                     existing = try await secrets.update(secret)
                 } else {
-                    var secret = Secret(metadata: ObjectMeta(name: secretName, namespace: namespace, ownerReferences: try await owners()), data: issued.secretData)
+                    var metadata = ObjectMeta(name: secretName, namespace: namespace, ownerReferences: try await owners())
+                    metadata.labels = ["app.kubernetes.io/managed-by": "sked", "app.kubernetes.io/component": "webhook-certificate"]
+                    var secret = Secret(metadata: metadata, data: issued.secretData)
                     secret.type = "kubernetes.io/tls"
                     existing = try await secrets.create(secret)
                 }

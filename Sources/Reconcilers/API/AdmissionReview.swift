@@ -1,13 +1,12 @@
 import Foundation
 import K8sClient
-import Reconcilers
 
 /// The validating webhook's decision, as a pure function of the `AdmissionReview` the API
 /// server sends (admission.k8s.io/v1): exactly the reconciler's validation, answered with the
 /// message the `Ready` condition would carry, so `kubectl apply` refuses what would become
 /// `Invalid`.
-enum AdmissionReview {
-    static func answer(_ body: Data, defaultTimeZone: String) -> Data {
+public enum AdmissionReview {
+    public static func answer(_ body: Data, defaultTimeZone: String) -> Data {
         let review = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
         let request = review["request"] as? [String: Any] ?? [:]
         let uid = request["uid"] as? String ?? ""
@@ -22,7 +21,7 @@ enum AdmissionReview {
 
     /// Why the object must not be stored, or nil. Deletes and objects being deleted pass: a
     /// ScheduledJob stored before the webhook existed must stay removable (and its finalizer too).
-    static func refusal(_ request: [String: Any], defaultTimeZone: String) -> String? {
+    public static func refusal(_ request: [String: Any], defaultTimeZone: String) -> String? {
         guard let operation = request["operation"] as? String, operation == "CREATE" || operation == "UPDATE" else { return nil }
         guard let object = request["object"] as? [String: Any] else { return "the request holds no object" }
         if (object["metadata"] as? [String: Any])?["deletionTimestamp"] != nil { return nil }
