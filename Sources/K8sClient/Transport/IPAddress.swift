@@ -30,7 +30,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         var raw = bytes
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         guard inet_ntop(family, &raw, &out, socklen_t(out.count)) != nil else { return "?" }
-        return String(cString: out)
+        return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public var isLoopback: Bool { bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1] }
