@@ -58,6 +58,8 @@ struct OperatorCommand: AsyncParsableCommand {
     var flinkMaxJarBytes: Int?
     @Option(name: .customLong("flink-cleanup-timeout"), help: "How long deleting a ScheduledJob waits for an unreachable JobManager before its finalizer is removed anyway (env SKED_FLINK_CLEANUP_TIMEOUT; default 5m).")
     var flinkCleanupTimeout: String?
+    @Option(name: .customLong("flink-follow-redirects"), help: "Redirects of JobManager and JAR URLs that are followed: same-origin (headers kept; a redirect to another host is refused), any (another host too, without the request's headers) or none; https to http never (env SKED_FLINK_FOLLOW_REDIRECTS; default same-origin).")
+    var flinkFollowRedirects: String?
     @Option(name: .customLong("webhook-bind-address"), help: "Address of the validating admission webhook (HTTPS, POST /validate-scheduledjob), 0 disables (env SKED_WEBHOOK_BIND_ADDRESS; default 0).")
     var webhookBindAddress: String?
     @Option(name: .customLong("webhook-cert-dir"), help: "Folder with the webhook's tls.crt and tls.key, re-read when they change (env SKED_WEBHOOK_CERT_DIR; default /tmp/k8s-webhook-server/serving-certs).")
@@ -78,7 +80,7 @@ struct OperatorCommand: AsyncParsableCommand {
             leaderElectionOwnerDeployment: leaderElectionOwnerDeployment, leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod, metricsBindAddress: metricsBindAddress,
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
-            flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout,
+            flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout, flinkFollowRedirects: flinkFollowRedirects,
             webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir, webhookCertSecret: webhookCertSecret,
             webhookCertHosts: webhookCertHosts, webhookConfiguration: webhookConfiguration, webhookCertCheckInterval: webhookCertCheckInterval)
     }

@@ -48,7 +48,7 @@ struct OperatorService: Service {
             configuration: .init(
                 namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone,
                 flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
-                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies)),
+                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects)),
             logger: logger)
         cache.set(controller)
         defer {

@@ -45,6 +45,8 @@ struct OperatorSettings: Sendable, Equatable {
     var webhookCertCheckInterval: Duration = .seconds(600)
     /// HTTP_PROXY / HTTPS_PROXY / NO_PROXY, for the URLs ScheduledJobs name.
     var proxies: ProxyEnvironment = .none
+    /// Which redirects of JobManager and JAR URLs are followed.
+    var flinkFollowRedirects: RedirectPolicy = .sameOrigin
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -92,6 +94,7 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkPollInterval: String?
         var flinkMaxJarBytes: Int?
         var flinkCleanupTimeout: String?
+        var flinkFollowRedirects: String? = nil
         var webhookBindAddress: String? = nil
         var webhookCertDir: String? = nil
         var webhookCertSecret: String? = nil
@@ -181,6 +184,11 @@ struct OperatorSettings: Sendable, Equatable {
             guard !settings.webhookCertHosts.isEmpty else { throw SettingsError("--webhook-cert-secret needs --webhook-cert-hosts: the DNS names (or IPs) the API server calls the webhook at") }
         }
         do { settings.proxies = try ProxyEnvironment(environment: env) } catch { throw SettingsError("\(error)") }
+        let redirects = pick(f.flinkFollowRedirects, "SKED_FLINK_FOLLOW_REDIRECTS") ?? "same-origin"
+        guard let policy = RedirectPolicy(rawValue: redirects) else {
+            throw SettingsError("--flink-follow-redirects \"\(redirects)\" must be same-origin, any or none")
+        }
+        settings.flinkFollowRedirects = policy
         return settings
     }
 }

@@ -182,6 +182,7 @@ import Yams
             let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(args.contains("--leader-elect=true"), "\(args)")
             #expect(args.contains("--flink-poll-interval=10s") && args.contains("--flink-max-jar-bytes=536870912") && args.contains("--flink-cleanup-timeout=5m"), "\(args)")
+            #expect(args.contains("--flink-follow-redirects=same-origin"), "\(args)")
             // Room for the two JAR downloads the operator allows at once, and no more.
             let tmp = pod["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }
             #expect(tmp?["emptyDir"]?["sizeLimit"]?.stringValue == "\(2 * 536_870_912 + 64 * 1024 * 1024)", "\(String(describing: tmp))")

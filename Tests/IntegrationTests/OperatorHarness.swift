@@ -39,11 +39,11 @@ struct OperatorFixture: Sendable {
     }
 
     /// Runs a controller for the namespace while `body` runs.
-    func running<T: Sendable>(flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, logger: Logger = Logger(label: "sked"), _ body: () async throws -> T) async throws -> T {
+    func running<T: Sendable>(flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, transports: HTTPTransports = .shared, logger: Logger = Logger(label: "sked"), _ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             let synced = LockedBox(false)
             group.addTask {
-                let configuration = ScheduledJobController.Configuration(namespaces: [namespace], workers: 2, flink: flink, cleanupTimeout: cleanupTimeout)
+                let configuration = ScheduledJobController.Configuration(namespaces: [namespace], workers: 2, flink: flink, cleanupTimeout: cleanupTimeout, transports: transports)
                 try await ScheduledJobController(client: client, configuration: configuration, logger: logger).run { synced.value = true }
                 return nil
             }

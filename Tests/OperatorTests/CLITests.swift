@@ -46,6 +46,7 @@ import Yams
         (["next", "@daily", "--from", "yesterday"], "--from \"yesterday\" is not an RFC 3339 time"),
         (["operator", "--kubeconfig", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
         (["operator", "--log-level", "loud"], "--log-level"),
+        (["operator", "--flink-follow-redirects", "sometimes"], "--flink-follow-redirects \"sometimes\" must be same-origin, any or none"),
     ])
     func badInputExitsWithTwoAndOneReadableLine(arguments: [String], mentions: String) throws {
         let (status, output) = try TestProcess.run(Self.binary, arguments, environment: ["PATH": "/usr/bin:/bin"])

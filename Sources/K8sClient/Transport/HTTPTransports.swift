@@ -4,23 +4,25 @@ import Synchronization
 
 /// Transports to arbitrary HTTP(S) servers by URL (Flink JobManagers, JAR downloads), as
 /// opposed to the one API server of `KubernetesClient`. Production uses AsyncHTTPClient
-/// (system trust roots, TLS verification on, redirects followed), through the proxy the
-/// environment names for the origin; tests script the answers per origin.
+/// (system trust roots, TLS verification on), through the proxy the environment names for
+/// the origin, with redirects followed by a `RedirectPolicy`; tests script the answers per origin.
 public struct HTTPTransports: Sendable {
     private let make: @Sendable (_ origin: String) -> any HTTPTransport
 
-    public init(_ make: @escaping @Sendable (_ origin: String) -> any HTTPTransport) {
-        self.make = make
+    /// `make` gives the transport for an origin (or a base URL); redirects are followed on
+    /// top of it by `redirects`.
+    public init(redirects: RedirectPolicy = .sameOrigin, _ make: @escaping @Sendable (_ origin: String) -> any HTTPTransport) {
+        self.make = { base in RedirectingTransport(base: base, policy: redirects, make: make) }
     }
 
-    /// Direct connections only.
+    /// Direct connections only, redirects within an origin.
     public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: directClient, baseURL: $0) }
 
     /// Each origin through the proxy `proxies` chooses for it, or directly.
-    public static func external(proxies: ProxyEnvironment) -> HTTPTransports {
-        if proxies == .none { return .shared }
+    public static func external(proxies: ProxyEnvironment, redirects: RedirectPolicy = .sameOrigin) -> HTTPTransports {
+        if proxies == .none { return HTTPTransports(redirects: redirects) { AsyncHTTPClientTransport(client: directClient, baseURL: $0) } }
         let clients = [proxies.http, proxies.https].compactMap { $0 }.reduce(into: [ProxyEnvironment.Proxy: HTTPClient]()) { $0[$1] = client(proxy: $1) }
-        return HTTPTransports { origin in
+        return HTTPTransports(redirects: redirects) { origin in
             let client = URL(string: origin).flatMap(proxies.proxy(for:)).flatMap { clients[$0] } ?? directClient
             return AsyncHTTPClientTransport(client: client, baseURL: origin)
         }
@@ -46,7 +48,8 @@ public struct HTTPTransports: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
-        configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        // RedirectingTransport follows them, by its policy.
+        configuration.redirectConfiguration = .disallow
         if let proxy {
             switch proxy.kind {
             case .http:
