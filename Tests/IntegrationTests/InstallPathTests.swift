@@ -115,12 +115,22 @@ import Testing
             defer { try? FileManager.default.removeItem(at: overlay) }
             let base = TestControlPlane.repositoryRoot + "/config/default"
             try FileManager.default.createSymbolicLink(atPath: overlay.appendingPathComponent("base").path, withDestinationPath: base)
+            try FileManager.default.createSymbolicLink(atPath: overlay.appendingPathComponent("webhook").path, withDestinationPath: TestControlPlane.repositoryRoot + "/config/webhook")
+            // With the webhook component; Ignore, as its registration is cluster-wide and other
+            // suites share this node (a denial still denies).
             try """
             apiVersion: kustomize.config.k8s.io/v1beta1
             kind: Kustomization
             resources:
               - base
+            components:
+              - webhook
             patches:
+              - target: {kind: ValidatingWebhookConfiguration, name: sked-webhook}
+                patch: |
+                  - op: replace
+                    path: /webhooks/0/failurePolicy
+                    value: Ignore
               - target: {kind: Deployment, name: sked-operator}
                 patch: |
                   - op: add
@@ -140,6 +150,11 @@ import Testing
             try node.checkRestrictedContext(pods)
             for pod in pods { print("install-path: kustomize pod \(pod.name) created -> Ready \(pod.startToReady) s") }
             _ = try await node.leader(client, namespace: "sked-system", lease: "sked-operator", pods: pods)
+            var refusal = ""
+            #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
+                refusal = try node.applyBadScheduledJob(namespace: ns)
+                return refusal.contains("admission webhook \"scheduledjobs.sked.dev\" denied the request: InvalidSchedule")
+            }, "config/webhook: a bad schedule refused by the pods' webhook: \(refusal)")
             let sj = try node.applyScheduledJob(namespace: ns, name: "kustomized")
             #expect(try await eventually(timeout: .seconds(120), interval: .seconds(1)) {
                 try await node.history(client, namespace: ns, sj).contains { $0.result == .succeeded }
@@ -153,7 +168,7 @@ import Testing
             let (deleted, deleteOut) = try node.kubectl(["delete", "-f", file.path, "--wait=true", "--timeout=180s"])
             #expect(deleted == 0, "\(deleteOut)")
             let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: NodeInstall.clusterRoles)
-            for name in ["sked-operator", "sked-view", "sked-edit"] {
+            for name in ["sked-operator", "sked-view", "sked-edit", "sked-webhook-ca"] {
                 #expect(try await clusterRoles.getIfPresent(name) == nil, "ClusterRole \(name) left behind")
             }
             #expect(try await eventually(timeout: .seconds(180), interval: .seconds(1)) {
