@@ -23,6 +23,12 @@ public enum RFC3339 {
         whole.format(Date(timeIntervalSince1970: (date.timeIntervalSince1970).rounded(.down)))
     }
 
+    /// `2024-05-19T12:00:00+02:00` — second precision with `zone`'s offset at that instant
+    /// (`Z` for UTC), as Go's `t.In(zone).Format(time.RFC3339)`.
+    public static func format(_ date: Date, in zone: TimeZone) -> String {
+        Date.ISO8601FormatStyle(timeZoneSeparator: .colon, timeZone: zone).format(Date(timeIntervalSince1970: (date.timeIntervalSince1970).rounded(.down)))
+    }
+
     /// `2024-05-19T10:00:00.123456Z` — the `MicroTime` wire format.
     public static func formatMicro(_ date: Date) -> String {
         let t = date.timeIntervalSince1970

@@ -112,11 +112,21 @@ import Testing
         #expect(job.metadata.namespace == "ns")
         #expect(job.metadata.labels == ["team": "a", "sked.dev/scheduled-job": "sj", "app.kubernetes.io/managed-by": "sked"])
         #expect(job.metadata.annotations?["sked.dev/scheduled-time"] == "2016-05-19T10:00:00Z")
+        #expect(job.metadata.annotations?["batch.kubernetes.io/cronjob-scheduled-timestamp"] == "2016-05-19T10:00:00Z", "as CronJob stamps it")
         #expect(job.metadata.annotations?["sked.dev/trigger"] == "schedule")
         #expect(job.metadata.annotations?["note"] == "x")
         #expect(job.metadata.ownerReferences == [OwnerReference(apiVersion: "sked.dev/v1alpha1", kind: "ScheduledJob", name: "sj", uid: "uid-sj", controller: true, blockOwnerDeletion: true)])
         #expect(job.spec?["activeDeadlineSeconds"] == 120)
         #expect(job.spec?["template"] == template.spec["template"])
+    }
+
+    /// CronJob's annotation is in the schedule's time zone, with its offset at that instant.
+    @Test(arguments: [("Europe/Berlin", "2016-05-19T12:00:00+02:00"), ("America/New_York", "2016-05-19T06:00:00-04:00"), ("Asia/Kolkata", "2016-05-19T15:30:00+05:30"), ("UTC", "2016-05-19T10:00:00Z")])
+    func theCronJobScheduledTimestampIsInTheScheduleTimeZone(zone: String, stamped: String) throws {
+        let sj = scheduledJob { $0.timeZone = zone }
+        let job = JobTarget.makeJob(RunRequest(name: "sj-1463652000", runID: "1463652000", scheduledTime: t0, trigger: .schedule, attempt: 1), for: sj, spec: try sj.spec.validated().get())
+        #expect(job.metadata.annotations?["batch.kubernetes.io/cronjob-scheduled-timestamp"] == stamped)
+        #expect(RFC3339.parse(stamped) == t0)
     }
 
     @Test func aTemplatesOwnActiveDeadlineWins() throws {

@@ -15,6 +15,9 @@ public struct JobTarget: RunTarget {
         public static let trigger = "sked.dev/trigger"
         public static let runID = "sked.dev/run-id"
         public static let attempt = "sked.dev/attempt"
+        /// What the CronJob controller stamps on its Jobs (RFC 3339 in the schedule's time
+        /// zone), so tools that read it see sked's runs the same way.
+        public static let cronJobScheduledTimestamp = "batch.kubernetes.io/cronjob-scheduled-timestamp"
         static let all = [scheduledTime, trigger, runID, attempt]
     }
 
@@ -122,6 +125,7 @@ public struct JobTarget: RunTarget {
         labels[Label.managedBy] = "sked"
         var annotations = template?.metadata?.annotations ?? [:]
         annotations[Annotation.scheduledTime] = RFC3339.format(request.scheduledTime)
+        annotations[Annotation.cronJobScheduledTimestamp] = RFC3339.format(request.scheduledTime, in: spec.timeZone)
         annotations[Annotation.trigger] = request.trigger.rawValue
         annotations[Annotation.runID] = request.runID
         annotations[Annotation.attempt] = String(request.attempt)
