@@ -60,9 +60,10 @@ import Testing
         }
     }
 
-    /// The Flink scenario with only config/rbac: a Secret for headers (secrets get), the
-    /// finalizer (scheduledjobs patch), status and events, against the real Flink cluster.
-    @Test func theFlinkTargetNeedsNothingBeyondConfigRBAC() async throws {
+    /// The Flink scenario with only config/rbac: without config/flink-secrets a header Secret
+    /// cannot be read and the ScheduledJob says so; with it (secrets get), the finalizer
+    /// (scheduledjobs patch), status and events, against the real Flink cluster.
+    @Test func theFlinkTargetNeedsConfigRBACAndFlinkSecretsOnly() async throws {
         let plane = try await TestControlPlane.shared()
         let cluster = try await TestFlinkCluster.shared()
         try await CRDInstaller.shared.install(plane)
@@ -78,6 +79,19 @@ import Testing
             ])
             defer { Task { await op.stop() } }
             #expect(await eventually(timeout: .seconds(60)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }, "\(op.log)")
+            // Least privilege: config/rbac alone reads no Secret.
+            _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "flink-denied"), spec: ScheduledJobSpec(flinkJob: FlinkJobSpec(
+                jobManagerURL: cluster.url, jarURL: jarURL, entryClass: "dev.sked.testjob.TestJob", headersSecretRef: SecretReference(name: "flink-headers")))))
+            var denied: Condition?
+            #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) {
+                denied = try await f.scheduledJobs.get("flink-denied").status?.conditions?[type: "Ready"]
+                return denied?.status == "False" && denied?.message.contains("the operator may not read Secret flink-headers (RBAC: secrets get") == true
+            }, "\(String(describing: denied))")
+            try await f.scheduledJobs.delete("flink-denied")
+            let grant = TestControlPlane.repositoryRoot + "/config/flink-secrets/flink_secrets.yaml"
+            let (granted, grantOut) = try plane.kubectl(["apply", "-f", grant])
+            try #require(granted == 0, "\(grantOut)")
+            defer { _ = try? plane.kubectl(["delete", "-f", grant, "--ignore-not-found"]) }
             _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "flink-once"), spec: ScheduledJobSpec(flinkJob: FlinkJobSpec(
                 jobManagerURL: cluster.url, jarURL: jarURL, entryClass: "dev.sked.testjob.TestJob", args: ["--mode", "batch", "--seconds", "1"],
                 headersSecretRef: SecretReference(name: "flink-headers")))))
@@ -93,7 +107,9 @@ import Testing
             }
             try await f.scheduledJobs.delete("flink-once")
             #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(300)) { try await f.scheduledJobs.getIfPresent("flink-once") == nil }, "\(op.log)")
-            #expect(!op.log.contains(" cannot "), "\(op.log)")
+            // No RBAC denial but the Secret one asked for above.
+            let denials = op.log.split(separator: "\n").filter { $0.contains(" cannot ") && !$0.contains("secrets") }
+            #expect(denials.isEmpty, "\(denials)")
             #expect(!op.log.contains("secret-value-123"))
             #expect(try await f.events(for: "flink-once").contains { $0.reason == "RunSucceeded" })
         }
@@ -122,7 +138,6 @@ import Testing
         allow("sked.dev", "scheduledjobs/finalizers", ["update"])
         allow("batch", "jobs", ["get", "list", "watch", "create", "delete"])
         allow("", "pods", ["get", "list"])
-        allow("", "secrets", ["get"])
         allow("", "events", ["create", "patch"])
         allow("events.k8s.io", "events", ["create", "patch"])
         #expect(granted.subtracting(allowed).isEmpty, "grants beyond what sked uses: \(granted.subtracting(allowed).sorted())")
@@ -130,7 +145,7 @@ import Testing
 
         for (verb, resource, expected) in [
             ("list", "scheduledjobs.sked.dev", "yes"), ("watch", "jobs.batch", "yes"), ("create", "jobs.batch", "yes"),
-            ("delete", "scheduledjobs.sked.dev", "no"), ("create", "pods", "no"), ("list", "secrets", "no"), ("update", "jobs.batch", "no"),
+            ("delete", "scheduledjobs.sked.dev", "no"), ("create", "pods", "no"), ("list", "secrets", "no"), ("get", "secrets", "no"), ("update", "jobs.batch", "no"),
         ] {
             let (_, answer) = try TestProcess.run("/usr/bin/env", ["kubectl", "--kubeconfig", plane.operatorKubeconfig, "auth", "can-i", verb, resource, "--all-namespaces"])
             #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "can-i \(verb) \(resource): \(answer)")

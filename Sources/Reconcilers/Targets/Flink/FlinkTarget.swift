@@ -387,7 +387,7 @@ public struct FlinkTarget: RunTarget {
         } catch let e as KubernetesError where e.isNotFound {
             throw failure("spec.flinkJob.headersSecretRef: Secret \(name) not found in namespace \(sj.metadata.namespace ?? "")")
         } catch let e as KubernetesError where e.reason == .forbidden {
-            throw failure("spec.flinkJob.headersSecretRef: the operator may not read Secret \(name) (RBAC: secrets get)")
+            throw failure("spec.flinkJob.headersSecretRef: the operator may not read Secret \(name) (RBAC: secrets get, granted by the chart's rbac.secrets=true or config/flink-secrets)")
         } catch let e as KubernetesError {
             throw RunTargetUnavailable(reason: "SecretUnavailable", "spec.flinkJob.headersSecretRef: cannot read Secret \(name): \(e.reason)")
         }
