@@ -3,7 +3,7 @@
 
 Starts its own local control plane (scripts/control-plane.sh: etcd + kube-apiserver v1.20.2 +
 kube-controller-manager for garbage collection), installs the CRD and RBAC, and runs the real
-`sked operator` binary (as its service account, config/rbac) through these scenarios:
+`sked operator` binary (as its service account, config/rbac and config/flink-secrets) through these scenarios:
 
   kill       SIGKILL the operator at random moments (10+ times), restarting it each time
   leader     two operators with leader election (4s/3s/1s lease); SIGKILL the current leader
@@ -91,6 +91,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 CONTROL_PLANE = os.path.join(REPO, "scripts", "control-plane.sh")
 CRD = os.path.join(REPO, "config", "crd", "sked.dev_scheduledjobs.yaml")
 RBAC = os.path.join(REPO, "config", "rbac")
+# secrets get, for the corpus' headersSecretRef cases (config/rbac alone reads no Secret)
+FLINK_SECRETS = os.path.join(REPO, "config", "flink-secrets", "flink_secrets.yaml")
 LABEL = "sked.dev/scheduled-job"
 LE_NAMESPACE = "sked-system"
 T0 = time.time()
@@ -1781,6 +1783,7 @@ class Suite:
         self.kubectl("wait", "--for", "condition=established", "--timeout=60s", "crd/scheduledjobs.sked.dev")
         self.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": LE_NAMESPACE}}, ok=(201, 409))
         self.kubectl("apply", "-k", RBAC)
+        self.kubectl("apply", "-f", FLINK_SECRETS)
         log(f"control plane ready ({time.time() - T0:.1f}s): {self.api.server}")
 
     def cleanup(self):
