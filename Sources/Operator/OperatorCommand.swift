@@ -139,10 +139,11 @@ struct OperatorCommand: AsyncParsableCommand {
         }
         let readiness = Readiness()
         let cache = ScheduledJobCacheSource()
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: OperatorService(settings: settings, client: client, readiness: readiness, cache: cache, logger: logger),
-                  successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-        ]
+        // A ServiceGroup shuts its services down in reverse order, one after the other: the
+        // operator comes last in this list, so on SIGTERM it drains and gives up its Lease
+        // first, while the endpoints (probes, metrics, the webhook) still answer, and a standby
+        // takes over without waiting for them to stop.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // Tracing only when asked for: without OTEL_EXPORTER_OTLP_ENDPOINT the tracer stays a no-op.
         let environment = ProcessInfo.processInfo.environment
         if let endpoint = environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], !endpoint.isEmpty {
@@ -177,6 +178,9 @@ struct OperatorCommand: AsyncParsableCommand {
         if let address = settings.healthAddress {
             services.append(.init(service: HTTPEndpoints.healthApplication(address: address, readiness: readiness, logger: httpLogger)))
         }
+        services.append(.init(
+            service: OperatorService(settings: settings, client: client, readiness: readiness, cache: cache, logger: logger),
+            successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = settings.gracefulShutdownTimeout
         // libdispatch's signal sources on Linux see the signal only if its default action
