@@ -18,10 +18,11 @@ import Testing
         return out
     }
 
-    /// The object exactly as the API server serves it (kubectl -o json).
+    /// The object as the API server serves it, read with the client: kubectl's output also
+    /// carries its stderr (discovery warnings while other tests add CRDs), which is not JSON.
     func object(_ name: String, _ f: OperatorFixture) async throws -> [String: Any] {
-        let out = try await kubectl(["get", "scheduledjobs.sked.dev", name, "-n", f.namespace, "-o", "json"])
-        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
+        let raw = try await f.client.api(UnstructuredObject.self, namespace: f.namespace, resource: ScheduledJob.resource).get(name)
+        return try JSONSerialization.jsonObject(with: KubernetesJSON.encode(raw)) as? [String: Any] ?? [:]
     }
 
     func lua(_ args: [String], _ object: [String: Any]) throws -> String {

@@ -118,9 +118,10 @@ import Testing
     @Test func theClusterRoleGrantsExactlyWhatTheOperatorUses() async throws {
         let plane = try await TestControlPlane.shared()
         try await Self.applyRBAC(plane)
-        let (status, out) = try plane.kubectl(["get", "clusterrole", "sked-operator", "-o", "json"])
-        #expect(status == 0)
-        let role = try KubernetesJSON.decode(JSONValue.self, from: Data(out.utf8))
+        // Read with the client: kubectl's output carries its stderr too (discovery warnings).
+        let role = try await KubernetesClient.withClient(configuration: try plane.admin) { client in
+            try await client.api(UnstructuredObject.self, namespace: nil, resource: ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false)).get("sked-operator")
+        }
         var granted = Set<String>()
         for rule in role["rules"]?.arrayValue ?? [] {
             for group in rule["apiGroups"]?.arrayValue ?? [] {
