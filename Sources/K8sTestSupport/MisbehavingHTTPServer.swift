@@ -78,17 +78,9 @@ public final class MisbehavingHTTPServer: Sendable {
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("sked-misbehaving-\(port).log").path
         sentPath = logPath + ".sent"
         try? FileManager.default.removeItem(atPath: sentPath)
-        process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, String(port), String(Self.hugeBytes), sentPath, otherPaths.rawValue],
-            environment: ProcessInfo.processInfo.environment, outputPath: logPath)
-        let ready = ContinuousClock.now.advanced(by: .seconds(20))
-        while ContinuousClock.now < ready {
-            if acceptsConnections(port: port) { return }
-            if process.poll() != nil { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        stop()
-        throw TestHarnessError("the misbehaving HTTP server did not start on port \(port) (log: \(logPath))")
+        process = try startLoopbackServer(
+            "the misbehaving HTTP server", port: port,
+            arguments: ["python3", "-c", Self.script, String(port), String(Self.hugeBytes), sentPath, otherPaths.rawValue], logPath: logPath, timeout: .seconds(20))
     }
 
     /// Bytes the server wrote on `/path` (its last answer there) before the client went away;

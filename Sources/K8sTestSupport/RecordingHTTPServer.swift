@@ -44,17 +44,9 @@ public final class RecordingHTTPServer: Sendable {
         baseURL = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("sked-recording-\(UUID().uuidString.prefix(8)).log").path
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, String(port), logPath] + (redirectTo.map { [$0] } ?? []),
-            environment: ProcessInfo.processInfo.environment, outputPath: logPath + ".out")
-        let ready = ContinuousClock.now.advanced(by: .seconds(10))
-        while ContinuousClock.now < ready {
-            if acceptsConnections(port: port) { return }
-            if process.poll() != nil { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        stop()
-        throw TestHarnessError("recording server did not start on port \(port) (\(logPath).out)")
+        process = try startLoopbackServer(
+            "recording server", port: port,
+            arguments: ["python3", "-c", Self.script, String(port), logPath] + (redirectTo.map { [$0] } ?? []), logPath: logPath + ".out")
     }
 
     public var requests: [Request] {

@@ -12,17 +12,14 @@ public final class TestFileServer: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let port = try freeLoopbackPort()
         baseURL = "http://127.0.0.1:\(port)"
-        process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)],
-            environment: ProcessInfo.processInfo.environment, outputPath: directory.path + ".log")
-        let ready = ContinuousClock.now.advanced(by: .seconds(10))
-        while ContinuousClock.now < ready {
-            if acceptsConnections(port: port) { return }
-            if process.poll() != nil { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        do {
+            process = try startLoopbackServer(
+                "python3 http.server", port: port,
+                arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)], logPath: directory.path + ".log")
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
         }
-        stop()
-        throw TestHarnessError("python3 http.server did not start on port \(port) (log: \(directory.path).log)")
     }
 
     /// Puts `contents` at `/name`; returns its URL.
@@ -40,6 +37,22 @@ public final class TestFileServer: Sendable {
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+/// Starts a loopback server (`/usr/bin/env arguments…`, output to `logPath`) and waits until
+/// `port` accepts connections; one that exits or does not listen within `timeout` is stopped
+/// and reported as `what`, with its log.
+func startLoopbackServer(_ what: String, port: Int, arguments: [String], logPath: String, timeout: Duration = .seconds(10)) throws -> ChildProcess {
+    let process = try ChildProcess(executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment, outputPath: logPath)
+    let ready = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < ready {
+        if acceptsConnections(port: port) { return process }
+        if process.poll() != nil { break }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    process.signal(SIGTERM)
+    _ = process.waitForExit()
+    throw TestHarnessError("\(what) did not start on port \(port) (log: \(logPath))")
+}
+
 func acceptsConnections(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }

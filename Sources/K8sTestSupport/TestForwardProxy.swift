@@ -14,17 +14,9 @@ public final class TestForwardProxy: Sendable {
         url = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("sked-proxy-\(UUID().uuidString.prefix(8)).log").path
         let script = TestControlPlane.repositoryRoot + "/scripts/testdata/forward-proxy.py"
-        process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", script, String(port)] + mapping.sorted { $0.key < $1.key }.flatMap { ["--map", "\($0.key)=\($0.value)"] },
-            environment: ProcessInfo.processInfo.environment, outputPath: logPath)
-        let ready = ContinuousClock.now.advanced(by: .seconds(10))
-        while ContinuousClock.now < ready {
-            if acceptsConnections(port: port) { return }
-            if process.poll() != nil { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        stop()
-        throw TestHarnessError("forward proxy did not start on port \(port) (log: \(logPath))")
+        process = try startLoopbackServer(
+            "forward proxy", port: port,
+            arguments: ["python3", script, String(port)] + mapping.sorted { $0.key < $1.key }.flatMap { ["--map", "\($0.key)=\($0.value)"] }, logPath: logPath)
     }
 
     /// What it relayed so far: one "METHOD target auth=..." line per request.

@@ -14,6 +14,16 @@ import Yams
         return try TestProcess.run("/usr/bin/env", ["python3", TestControlPlane.repositoryRoot + "/scripts/helm-check.py"] + args + (keepCRD ? ["--set", "crds.install=false"] : []))
     }
 
+    /// Applies Tests/Fixtures/crds/NAME.yaml (a schema-less stand-in for another project's CRD)
+    /// and waits until it is established.
+    func applyFixtureCRD(_ name: String, _ plane: TestControlPlane) throws {
+        let fixture = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/\(name).yaml"
+        for args in [["apply", "-f", fixture], ["wait", "--for", "condition=established", "--timeout=60s", "crd/\(name)"]] {
+            let (status, out) = try plane.kubectl(args)
+            #expect(status == 0, "\(out)")
+        }
+    }
+
     static let clusterRoles = ResourceDescriptor(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false)
     static let crds = ResourceDescriptor(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
     static let networkPolicies = ResourceDescriptor(group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true)
@@ -97,11 +107,7 @@ import Yams
                 #expect(out.contains("no ServiceMonitor was created"), "\(out)")
                 #expect(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.count == 1)
             }
-            let fixture = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/\(crdName).yaml"
-            for args in [["apply", "-f", fixture], ["wait", "--for", "condition=established", "--timeout=60s", "crd/\(crdName)"]] {
-                let (status, out) = try plane.kubectl(args)
-                #expect(status == 0, "\(out)")
-            }
+            try applyFixtureCRD(crdName, plane)
             let (upgraded, upOut) = try helm(["upgrade", "--install"] + common + values)
             #expect(upgraded == 0, "\(upOut)")
             let monitor = try await client.api(UnstructuredObject.self, namespace: ns, resource: Self.serviceMonitors).getIfPresent("sm-sked")
@@ -213,11 +219,7 @@ import Yams
     @Test func thePrometheusRuleShipsTheCheckedRules() async throws {
         let plane = try await TestControlPlane.shared()
         try await CRDInstaller.shared.install(plane)
-        let crd = TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/prometheusrules.monitoring.coreos.com.yaml"
-        for args in [["apply", "-f", crd], ["wait", "--for", "condition=established", "--timeout=60s", "crd/prometheusrules.monitoring.coreos.com"]] {
-            let (status, out) = try plane.kubectl(args)
-            #expect(status == 0, "\(out)")
-        }
+        try applyFixtureCRD("prometheusrules.monitoring.coreos.com", plane)
         let chart = TestControlPlane.repositoryRoot + "/charts/sked"
         try await plane.withNamespace("helmrules") { client, ns in
             let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "rules"]
@@ -325,12 +327,7 @@ import Yams
                 let (refused, out) = try helm(["install"] + common + values)
                 #expect(refused == 1 && out.contains("webhook.certificate=certManager needs cert-manager in the cluster"), "\(out)")
             }
-            for crd in ["certificates.cert-manager.io", "issuers.cert-manager.io"] {
-                for args in [["apply", "-f", TestControlPlane.repositoryRoot + "/Tests/Fixtures/crds/\(crd).yaml"], ["wait", "--for", "condition=established", "--timeout=60s", "crd/\(crd)"]] {
-                    let (status, out) = try plane.kubectl(args)
-                    #expect(status == 0, "\(out)")
-                }
-            }
+            for crd in ["certificates.cert-manager.io", "issuers.cert-manager.io"] { try applyFixtureCRD(crd, plane) }
             let (installed, out) = try helm(["install"] + common + values)
             try #require(installed == 0, "\(out)")
             let certificates = client.api(UnstructuredObject.self, namespace: ns, resource: ResourceDescriptor(group: "cert-manager.io", version: "v1", kind: "Certificate", plural: "certificates", namespaced: true))

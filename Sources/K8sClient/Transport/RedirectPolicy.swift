@@ -65,21 +65,23 @@ struct RedirectingTransport: HTTPTransport {
     let make: @Sendable (_ origin: String) -> any HTTPTransport
 
     func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse {
-        var (transport, current, url) = (make(base), request, URL(string: base + request.target))
-        for _ in 0...RedirectPolicy.maxHops {
-            let response = try await transport.send(current, timeout: timeout)
-            guard RedirectPolicy.isRedirect(response.status), let location = response.headers["location"], let from = url else { return response }
-            (transport, current, url) = try next(from: from, status: response.status, location: location, request: current)
-        }
-        throw tooMany(request)
+        try await following(request, status: \.status, headers: \.headers) { try await $0.send($1, timeout: timeout) }
     }
 
     func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
+        try await following(request, status: \.status, headers: \.headers) { try await $0.stream($1, timeout: timeout) }
+    }
+
+    /// Sends `request` with `call`, then each redirect the policy follows, up to `maxHops`.
+    private func following<Response>(
+        _ request: TransportRequest, status: (Response) -> Int, headers: (Response) -> [String: String],
+        _ call: (any HTTPTransport, TransportRequest) async throws -> Response
+    ) async throws -> Response {
         var (transport, current, url) = (make(base), request, URL(string: base + request.target))
         for _ in 0...RedirectPolicy.maxHops {
-            let response = try await transport.stream(current, timeout: timeout)
-            guard RedirectPolicy.isRedirect(response.status), let location = response.headers["location"], let from = url else { return response }
-            (transport, current, url) = try next(from: from, status: response.status, location: location, request: current)
+            let response = try await call(transport, current)
+            guard RedirectPolicy.isRedirect(status(response)), let location = headers(response)["location"], let from = url else { return response }
+            (transport, current, url) = try next(from: from, status: status(response), location: location, request: current)
         }
         throw tooMany(request)
     }
