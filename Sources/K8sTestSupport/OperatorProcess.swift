@@ -29,7 +29,10 @@ public final class OperatorProcess: @unchecked Sendable {
 
     public static var binary: String { TestControlPlane.repositoryRoot + "/.build/debug/sked" }
 
-    public init(arguments: [String], environment: [String: String] = [:]) throws {
+    /// The servers tests point ScheduledJobs' URLs at listen on loopback, which the operator
+    /// refuses by default (its egress policy): `allowLoopbackURLs` allows 127.0.0.0/8, unless
+    /// `arguments` set the policy themselves.
+    public init(arguments: [String], environment: [String: String] = [:], allowLoopbackURLs: Bool = true) throws {
         metricsPort = try freeLoopbackPort()
         healthPort = try freeLoopbackPort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("sked-\(UUID().uuidString.prefix(8)).log")
@@ -37,7 +40,7 @@ public final class OperatorProcess: @unchecked Sendable {
         for (k, v) in environment { env[k] = v }
         child = try ChildProcess(
             executable: Self.binary,
-            arguments: ["operator"] + arguments + [
+            arguments: ["operator"] + arguments + (allowLoopbackURLs && !arguments.contains("--allowed-url-cidrs") ? ["--allowed-url-cidrs", "127.0.0.0/8"] : []) + [
                 "--metrics-bind-address", "127.0.0.1:\(metricsPort)", "--health-probe-bind-address", "127.0.0.1:\(healthPort)",
             ],
             environment: env, outputPath: logFile.path)

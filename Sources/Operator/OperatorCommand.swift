@@ -60,6 +60,10 @@ struct OperatorCommand: AsyncParsableCommand {
     var flinkCleanupTimeout: String?
     @Option(name: .customLong("flink-follow-redirects"), help: "Redirects of JobManager and JAR URLs that are followed: same-origin (headers kept; a redirect to another host is refused), any (another host too, without the request's headers) or none; https to http never (env SKED_FLINK_FOLLOW_REDIRECTS; default same-origin).")
     var flinkFollowRedirects: String?
+    @Option(name: .customLong("allowed-url-cidrs"), help: "Comma-separated address ranges JobManager and JAR URLs may resolve to; when set, no other range is (env SKED_ALLOWED_URL_CIDRS). A range here also undoes a default denial as wide or wider, e.g. 127.0.0.0/8.")
+    var allowedURLCIDRs: String?
+    @Option(name: .customLong("denied-url-cidrs"), help: "Comma-separated address ranges JobManager and JAR URLs may not resolve to, besides the defaults: link-local (cloud metadata), loopback and unspecified addresses; the API server's own address and port is always refused (env SKED_DENIED_URL_CIDRS).")
+    var deniedURLCIDRs: String?
     @Option(name: .customLong("webhook-bind-address"), help: "Address of the validating admission webhook (HTTPS, POST /validate-scheduledjob), 0 disables (env SKED_WEBHOOK_BIND_ADDRESS; default 0).")
     var webhookBindAddress: String?
     @Option(name: .customLong("webhook-cert-dir"), help: "Folder with the webhook's tls.crt and tls.key, re-read when they change (env SKED_WEBHOOK_CERT_DIR; default /tmp/k8s-webhook-server/serving-certs).")
@@ -81,6 +85,7 @@ struct OperatorCommand: AsyncParsableCommand {
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
             flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout, flinkFollowRedirects: flinkFollowRedirects,
+            allowedURLCIDRs: allowedURLCIDRs, deniedURLCIDRs: deniedURLCIDRs,
             webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir, webhookCertSecret: webhookCertSecret,
             webhookCertHosts: webhookCertHosts, webhookConfiguration: webhookConfiguration, webhookCertCheckInterval: webhookCertCheckInterval)
     }

@@ -43,12 +43,16 @@ struct OperatorService: Service {
     }
 
     private func runController() async throws {
+        let egress = await EgressPolicy.forOperator(settings, apiServer: client.configuration.server, environment: ProcessInfo.processInfo.environment)
+        logger.info("JobManager and JAR URLs: egress policy", metadata: [
+            "allowed": "\(egress.allowed.map(\.description).joined(separator: ","))", "denied": "\(egress.denied.map(\.description).joined(separator: ","))",
+            "deniedEndpoints": "\(egress.deniedEndpoints.map(\.description).joined(separator: ","))"])
         let controller = ScheduledJobController(
             client: client,
             configuration: .init(
                 namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone,
                 flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
-                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects)),
+                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects, egress: egress)),
             logger: logger)
         cache.set(controller)
         defer {

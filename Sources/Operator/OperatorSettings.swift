@@ -47,6 +47,9 @@ struct OperatorSettings: Sendable, Equatable {
     var proxies: ProxyEnvironment = .none
     /// Which redirects of JobManager and JAR URLs are followed.
     var flinkFollowRedirects: RedirectPolicy = .sameOrigin
+    /// Address ranges JobManager and JAR URLs may (not) resolve to, besides `EgressPolicy.defaultDenied`.
+    var allowedURLCIDRs: [IPNetwork] = []
+    var deniedURLCIDRs: [IPNetwork] = []
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -95,6 +98,8 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkMaxJarBytes: Int?
         var flinkCleanupTimeout: String?
         var flinkFollowRedirects: String? = nil
+        var allowedURLCIDRs: String? = nil
+        var deniedURLCIDRs: String? = nil
         var webhookBindAddress: String? = nil
         var webhookCertDir: String? = nil
         var webhookCertSecret: String? = nil
@@ -189,7 +194,17 @@ struct OperatorSettings: Sendable, Equatable {
             throw SettingsError("--flink-follow-redirects \"\(redirects)\" must be same-origin, any or none")
         }
         settings.flinkFollowRedirects = policy
+        settings.allowedURLCIDRs = try cidrs(pick(f.allowedURLCIDRs, "SKED_ALLOWED_URL_CIDRS"), "--allowed-url-cidrs")
+        settings.deniedURLCIDRs = try cidrs(pick(f.deniedURLCIDRs, "SKED_DENIED_URL_CIDRS"), "--denied-url-cidrs")
         return settings
+    }
+
+    /// `10.0.0.0/8,fd00::/8,192.0.2.1` (a bare address is one address).
+    static func cidrs(_ text: String?, _ flag: String) throws -> [IPNetwork] {
+        try (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
+            guard let network = IPNetwork(entry) else { throw SettingsError("\(flag): \"\(entry)\" is not a CIDR range like 10.0.0.0/8 or fd00::/8") }
+            return network
+        }
     }
 }
 

@@ -47,6 +47,8 @@ import Yams
         (["operator", "--kubeconfig", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
         (["operator", "--log-level", "loud"], "--log-level"),
         (["operator", "--flink-follow-redirects", "sometimes"], "--flink-follow-redirects \"sometimes\" must be same-origin, any or none"),
+        (["operator", "--allowed-url-cidrs", "10.0.0.0/8,intranet"], "--allowed-url-cidrs: \"intranet\" is not a CIDR range like 10.0.0.0/8 or fd00::/8"),
+        (["operator", "--denied-url-cidrs", "10.0.0.0/33"], "--denied-url-cidrs: \"10.0.0.0/33\" is not a CIDR range"),
     ])
     func badInputExitsWithTwoAndOneReadableLine(arguments: [String], mentions: String) throws {
         let (status, output) = try TestProcess.run(Self.binary, arguments, environment: ["PATH": "/usr/bin:/bin"])

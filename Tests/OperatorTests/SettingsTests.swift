@@ -70,6 +70,22 @@ import Testing
         #expect(s.flinkPollInterval == .milliseconds(500) && s.flinkMaxJarBytes == 1_048_576 && s.flinkCleanupTimeout == .seconds(20))
     }
 
+    @Test func urlEgressRangesComeFromFlagsOrEnvironmentAndTheAPIServerIsAlwaysDenied() async throws {
+        var flags = OperatorSettings.Flags()
+        flags.allowedURLCIDRs = "127.0.0.0/8, fd00::/8"
+        let s = try OperatorSettings.resolve(flags, environment: ["SKED_DENIED_URL_CIDRS": "10.0.0.0/8,192.0.2.1"])
+        #expect(s.allowedURLCIDRs.map(\.description) == ["127.0.0.0/8", "fd00::/8"])
+        #expect(s.deniedURLCIDRs.map(\.description) == ["10.0.0.0/8", "192.0.2.1/32"])
+        let policy = await EgressPolicy.forOperator(s, apiServer: "https://api.example:6443", environment: ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"],
+                                                    resolve: { host in host == "api.example" ? [IPAddress("203.0.113.7")!] : [] })
+        #expect(policy.deniedEndpoints.map(\.description) == ["10.96.0.1:443", "203.0.113.7:6443"])
+        #expect(policy.denied.map(\.description) == EgressPolicy.defaultDenied.map(\.description) + ["10.0.0.0/8", "192.0.2.1/32"])
+        #expect(policy.verdict(for: IPAddress("127.0.0.1")!, port: 8081) == .allowed)
+        #expect(policy.verdict(for: IPAddress("10.96.0.1")!, port: 443) == .denied("the Kubernetes API server's address"))
+        let none = try OperatorSettings.resolve(.init(), environment: [:])
+        #expect(none.allowedURLCIDRs.isEmpty && none.deniedURLCIDRs.isEmpty)
+    }
+
     @Test func leaderElectionTimingsAreCheckedLikeClientGo() {
         #expect(throws: ConfigError.self) { try LeaderElectionConfiguration(namespace: "n", leaseDuration: .seconds(10), renewDeadline: .seconds(10)).validate() }
         #expect(throws: ConfigError.self) { try LeaderElectionConfiguration(namespace: "n", renewDeadline: .seconds(2), retryPeriod: .seconds(2)).validate() }

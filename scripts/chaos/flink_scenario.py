@@ -40,6 +40,7 @@ import time
 import urllib.parse
 
 import run as chaos  # run.py registers this module's scenario; its helpers are used at call time
+import hostile_corpus  # noqa: E402  (hostile JAR URLs on the real JobManager, issue #17)
 
 FLINK_CLUSTER = os.path.join(chaos.REPO, "scripts", "flink-cluster.sh")
 ENTRY_CLASS = "dev.sked.testjob.TestJob"
@@ -551,7 +552,7 @@ class FlinkRun:
         self.jm_outages = []  # dicts: t (kill), t_end (JobManager ready again), pid, incarnation
         self.proxy_phases = []  # dicts: t, t_end, name
         self.sked_kills = []  # dicts: t, t_end (replacement ready), held submission
-        self.proxy = self.jars = self.poller = self.watch = None
+        self.proxy = self.jars = self.poller = self.watch = self.hostile = None
 
     # -- setup and teardown
     def setup(self):
@@ -561,6 +562,7 @@ class FlinkRun:
         self.proxy = FaultProxy(self.cluster, random.Random(self.rng.random()))
         self.poller = JobsPoller(self.cluster)
         self.poller.start()
+        self.hostile = hostile_corpus.FlinkScenarioCorpus(self.sc, self.args, self.cluster.url)
 
     def teardown(self):
         """Stops exactly what this scenario started; a second Ctrl-C must not cut it short."""
@@ -573,7 +575,7 @@ class FlinkRun:
             for op in self.sc.operators:
                 if op.alive():
                     op.kill()
-            for s in (self.proxy, self.jars):
+            for s in (self.proxy, self.jars, self.hostile):
                 if s:
                     s.close()
             try:
@@ -701,15 +703,17 @@ class FlinkRun:
             self.setup()
             self.watch = StatusWatch(api, sc.ns)
             self.watch.start()
-            chaos.start_one_operator(sc)
+            chaos.start_one_operator(sc, self.hostile.operator_args())
             self.create_sjs()
             t_created = time.time()
             chaos.log(f"  {len(sc.sjs)} Flink ScheduledJobs created (proxy {self.proxy.url} -> {self.cluster.url}); injecting faults")
+            self.hostile.run()  # while the healthy ones run, before the faults (analyse checks them then too)
             self.run_faults()
             t_fault_end = time.time()
             not_ready = self.settle(args.converge)
             t_stop = time.time()
             exits = [o.terminate() for o in sc.running()]
+            self.hostile.corpus.check_secrets_unseen()
             self.poller.poll()
             self.watch.stopped = True
             # Runs still active at the stop finish by themselves (batch jobs): wait for Flink to say so.
@@ -731,6 +735,7 @@ class FlinkRun:
                            "ambiguous": self.proxy.ambiguous, "t_stop": t_stop, "faults": sc.faults,
                            "proxy_requests": list(self.proxy.requests)}, f, indent=1, default=str)
             violations, notes, per_sj, totals = analyse(self, sjs_final, jobs, ready, events, t_stop)
+            violations += sc.findings  # the hostile JAR URLs' (kind badinput)
             if not_ready:
                 violations.append(_v("ready", None, f"not every ScheduledJob was Ready {args.converge:g}s after the last fault: {not_ready}"))
             for rc in exits:
@@ -760,6 +765,7 @@ class FlinkRun:
             "jobmanager_incarnations": self.cluster.started, "poller": dict(self.poller.polls),
             "operator_warnings": dict(warn.most_common(8)), "violations": violations, "tolerated": tolerated, "notes": notes,
             "per_scheduledjob": per_sj, "operator_logs": [o.log_path for o in sc.operators], "flink_dir": self.cluster.dir,
+            "details": sc.details, "detail_lines": sc.lines,
         }
         print_report(result)
         return result
@@ -1047,6 +1053,7 @@ def print_report(r):
                    f"FlinkUnreachable {s['unreachable_transitions']}x, results {s['results']}")
     if r["operator_warnings"]:
         out.append("   op warnings " + "; ".join(f"{n} x {m}" for m, n in r["operator_warnings"].items()))
+    out.extend("   " + line for line in r["detail_lines"])
     for label, items in (("notes", r["notes"]), ("tolerated", [f"[{x['kind']}] {x['scheduledJob'] or ''}: {x['message']}" for x in r["tolerated"]])):
         if items:
             out.append(f"   {label:<11} {len(items)}:")

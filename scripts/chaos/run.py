@@ -1152,8 +1152,8 @@ class BadInput:
     @staticmethod
     def problems(item, sj, events):
         """What an admitted bad object still lacks: a Ready condition False with the expected
-        reason and a message that names the field, the phase Invalid (a spec problem), a Warning
-        Event with that reason."""
+        reason and a message that names the field, the phase Invalid (a spec problem; an item's
+        `phase` overrides it), a Warning Event with that reason."""
         if sj is None or sj["metadata"]["uid"] != item["uid"]:
             return ["it is gone"]
         reason, word = item["expect"]
@@ -1167,8 +1167,11 @@ class BadInput:
             out.append(f"Ready reason is {ready.get('reason')!r}, not {reason}")
         if word not in (ready.get("message") or ""):
             out.append(f"Ready message {(ready.get('message') or '')[:160]!r} does not name {word!r}")
-        if reason != "RunStartFailed" and (sj.get("status") or {}).get("phase") != "Invalid":
-            out.append(f"phase is {(sj.get('status') or {}).get('phase')!r}, not Invalid")
+        # Spec problems set phase Invalid; a refused run (RunStartFailed) and an item with
+        # `phase` None (a reason sked retries: FlinkUnreachable, JarUnavailable) do not.
+        phase = item.get("phase", None if reason == "RunStartFailed" else "Invalid")
+        if phase and (sj.get("status") or {}).get("phase") != phase:
+            out.append(f"phase is {(sj.get('status') or {}).get('phase')!r}, not {phase}")
         if not any(e.get("type") == "Warning" and e.get("reason") == reason for e in events.get(item["uid"], [])):
             out.append(f"no Warning Event with reason {reason}")
         return out
@@ -1373,22 +1376,29 @@ def scenario_badinput(sc, args, rng):
                                                              "headersSecretRef": {"name": "flink-auth"}})
     del header["jobTemplate"]
     invalid.append(bad.add("secret header", "secret-header", header, ("RunStartFailed", 'key "Authorization" of Secret flink-auth')))
-    bad.create(bad.items, f"corpus of {len(bad.items)}")
-    check_tokens(bad, tokens, token(), 10)
-    check_long_name(bad, long_name, 10)
-    took, missing, sjs = bad.await_handled(invalid, 20)
-    for kind in dict.fromkeys(i["kind"].split(" (")[0] for i in invalid):
-        items = [i for i in invalid if i["kind"].split(" (")[0] == kind]
-        bad.report(items, kind, took, {i["name"]: missing[i["name"]] for i in items if i["name"] in missing}, sjs)
-    # Thousands failing at once.
-    burst = [bad.add("burst", f"burst-{i:04d}", bad.spec(schedule=invalid_schedule(bad.rng, long=False)[1]), ("InvalidSchedule", "spec.schedule"))
-             for i in range(args.badinput_burst)]
-    t0, _ = bad.create(burst, f"burst of {len(burst)}", workers=32)
-    took, missing, sjs = bad.await_handled(burst, 30)
-    bad.report(burst, f"burst of {len(burst)}", took, missing, sjs)
-    t_done = time.time()
+    hostile = hostile_corpus.jobmanager_corpus(bad)  # hostile jobManagerURLs and user info (issue #17)
+    try:
+        hostile.start_watch()
+        bad.create(bad.items, f"corpus of {len(bad.items)}")
+        check_tokens(bad, tokens, token(), 10)
+        check_long_name(bad, long_name, 10)
+        took, missing, sjs = bad.await_handled(invalid, 20)
+        for kind in dict.fromkeys(i["kind"].split(" (")[0] for i in invalid):
+            items = [i for i in invalid if i["kind"].split(" (")[0] == kind]
+            bad.report(items, kind, took, {i["name"]: missing[i["name"]] for i in items if i["name"] in missing}, sjs)
+        # Thousands failing at once.
+        burst = [bad.add("burst", f"burst-{i:04d}", bad.spec(schedule=invalid_schedule(bad.rng, long=False)[1]), ("InvalidSchedule", "spec.schedule"))
+                 for i in range(args.badinput_burst)]
+        t0, _ = bad.create(burst, f"burst of {len(burst)}", workers=32)
+        took, missing, sjs = bad.await_handled(burst, 30)
+        bad.report(burst, f"burst of {len(burst)}", took, missing, sjs)
+        t_done = time.time()
+        hostile.check()  # after the burst: the slow-loris JobManager takes sked's 30 s request timeout
+    finally:
+        hostile.close()
     sc.after_checks.append(lambda: report_burst_lag(sc, t0, t_done))
     sc.after_checks.append(lambda: check_secret_unseen(bad, "secret-header", secret))
+    sc.after_checks.append(hostile.check_secrets_unseen)
     bad.dump()
 
 
@@ -1436,6 +1446,7 @@ SCENARIOS = {
 # own workload and checks (flink_scenario.py, which uses this module's helpers as `run`).
 sys.modules.setdefault("run", sys.modules[__name__])
 import flink_scenario  # noqa: E402
+import hostile_corpus  # noqa: E402  (hostile Flink URLs in the badinput and flink corpora)
 SCENARIOS["flink"] = ("Flink target: 5xx proxy, JobManager SIGKILLs, operator SIGKILL mid-submission", flink_scenario.scenario_flink)
 
 

@@ -10,21 +10,32 @@ public struct HTTPTransports: Sendable {
     private let make: @Sendable (_ origin: String) -> any HTTPTransport
 
     /// `make` gives the transport for an origin (or a base URL); redirects are followed on
-    /// top of it by `redirects`.
-    public init(redirects: RedirectPolicy = .sameOrigin, _ make: @escaping @Sendable (_ origin: String) -> any HTTPTransport) {
-        self.make = { base in RedirectingTransport(base: base, policy: redirects, make: make) }
+    /// top of it by `redirects`, and every hop goes only to addresses `egress` allows, with
+    /// host names resolved by `resolver(origin)` (nil: not resolved here, as behind a proxy).
+    public init(
+        redirects: RedirectPolicy = .sameOrigin, egress: EgressPolicy = .unrestricted,
+        resolver: @escaping @Sendable (_ origin: String) -> HostResolver? = { _ in SystemResolver.resolve },
+        _ make: @escaping @Sendable (_ origin: String) -> any HTTPTransport
+    ) {
+        let guarded: @Sendable (String) -> any HTTPTransport = { origin in
+            let transport = make(origin)
+            guard egress != .unrestricted else { return transport }
+            return EgressGuardedTransport(base: transport, origin: origin, policy: egress, resolve: resolver(origin))
+        }
+        self.make = { base in RedirectingTransport(base: base, policy: redirects, make: guarded) }
     }
 
     /// Direct connections only, redirects within an origin.
     public static let shared = HTTPTransports { AsyncHTTPClientTransport(client: directClient, baseURL: $0) }
 
-    /// Each origin through the proxy `proxies` chooses for it, or directly.
-    public static func external(proxies: ProxyEnvironment, redirects: RedirectPolicy = .sameOrigin) -> HTTPTransports {
-        if proxies == .none { return HTTPTransports(redirects: redirects) { AsyncHTTPClientTransport(client: directClient, baseURL: $0) } }
+    /// Each origin through the proxy `proxies` chooses for it, or directly, and only to
+    /// addresses `egress` allows (asked again on every redirect hop). `resolve` is how host
+    /// names are resolved for that check (the system's resolver; a fixed table in tests).
+    public static func external(proxies: ProxyEnvironment, redirects: RedirectPolicy = .sameOrigin, egress: EgressPolicy = .unrestricted, resolve: @escaping HostResolver = SystemResolver.resolve) -> HTTPTransports {
         let clients = [proxies.http, proxies.https].compactMap { $0 }.reduce(into: [ProxyEnvironment.Proxy: HTTPClient]()) { $0[$1] = client(proxy: $1) }
-        return HTTPTransports(redirects: redirects) { origin in
-            let client = URL(string: origin).flatMap(proxies.proxy(for:)).flatMap { clients[$0] } ?? directClient
-            return AsyncHTTPClientTransport(client: client, baseURL: origin)
+        let proxied: @Sendable (String) -> HTTPClient? = { origin in URL(string: origin).flatMap(proxies.proxy(for:)).flatMap { clients[$0] } }
+        return HTTPTransports(redirects: redirects, egress: egress, resolver: { proxied($0) == nil ? resolve : nil }) { origin in
+            AsyncHTTPClientTransport(client: proxied(origin) ?? directClient, baseURL: origin)
         }
     }
 
@@ -77,7 +88,9 @@ public struct HTTPTransports: Sendable {
     public static func origin(of url: URL) -> String {
         var c = URLComponents()
         c.scheme = url.scheme?.lowercased()
-        c.host = url.host
+        // Percent-encoded, so an IPv6 literal keeps its brackets (`url.host` drops them, and
+        // URLComponents then refuses the host).
+        c.percentEncodedHost = URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedHost ?? url.host
         c.port = url.port
         return c.string ?? ""
     }

@@ -21,8 +21,14 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let raw = withUnsafeBytes(of: &v6) { Array($0) }
-        bytes = raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xff && raw[11] == 0xff ? Array(raw[12...]) : raw
+        bytes = IPAddress(bytes: withUnsafeBytes(of: &v6) { Array($0) })!.unmapped.bytes
+    }
+
+    /// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 address it is: connecting
+    /// to one reaches that IPv4 address.
+    public var unmapped: IPAddress {
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff else { return self }
+        return IPAddress(bytes: Array(bytes[12...]))!
     }
 
     public var description: String {

@@ -95,14 +95,13 @@ public struct ProxyEnvironment: Sendable, Equatable {
     /// One NO_PROXY entry: a CIDR, an IP (optionally with a port) or a domain, which matches
     /// itself and its subdomains, or only subdomains with a leading "." or "*.".
     private enum Matcher: Sendable, Equatable {
-        case cidr(IPAddress, prefix: Int)
+        case cidr(IPNetwork)
         case ip(IPAddress, port: Int?)
         case domain(suffix: String, matchesItself: Bool, port: Int?)
 
         init(_ entry: String) {
-            if let slash = entry.firstIndex(of: "/"), let ip = IPAddress(String(entry[..<slash])), let prefix = Int(entry[entry.index(after: slash)...]),
-               (0...(ip.bytes.count * 8)).contains(prefix) {
-                self = .cidr(ip, prefix: prefix)
+            if entry.contains("/"), let network = IPNetwork(entry) {
+                self = .cidr(network)
                 return
             }
             var host = entry
@@ -129,8 +128,8 @@ public struct ProxyEnvironment: Sendable, Equatable {
 
         func matches(host: String, address: IPAddress?, port: Int) -> Bool {
             switch self {
-            case .cidr(let network, let prefix):
-                return address.map { $0.isIn(network, prefix: prefix) } ?? false
+            case .cidr(let network):
+                return address.map(network.contains) ?? false
             case .ip(let ip, let p):
                 return address == ip && (p == nil || p == port)
             case .domain(let suffix, let matchesItself, let p):

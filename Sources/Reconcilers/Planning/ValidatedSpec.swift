@@ -146,9 +146,21 @@ extension ScheduledJobSpec {
 }
 
 extension FlinkJobSpec {
+    /// What lies between `scheme://` and the path, query or fragment, as RFC 3986 reads it.
+    static func authority(of text: String) -> Substring? {
+        guard let start = text.range(of: "://")?.upperBound else { return nil }
+        let rest = text[start...]
+        return rest.prefix { !"/?#".contains($0) }
+    }
+
     func validated() -> Result<ValidatedFlinkJob, SpecProblem> {
         func httpURL(_ text: String?, _ field: String) -> Result<URL, SpecProblem> {
             guard let text, !text.isEmpty else { return .failure(.invalidSpec("spec.flinkJob.\(field) is required")) }
+            // User info is a password in the spec, readable by anyone who may read the
+            // ScheduledJob, and sent to whichever host it names: never accepted, never repeated.
+            if let authority = Self.authority(of: text), authority.contains("@") {
+                return .failure(.invalidSpec("spec.flinkJob.\(field): a URL must not carry user info (user:password@); put credentials in a Secret named by spec.flinkJob.headersSecretRef"))
+            }
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
                   let host = url.host, !host.isEmpty
             else { return .failure(.invalidSpec("spec.flinkJob.\(field): \"\(text)\" is not an http(s) URL")) }

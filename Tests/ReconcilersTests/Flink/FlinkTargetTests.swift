@@ -384,6 +384,12 @@ final class FakeFlink: Sendable {
         #expect(problem { $0.jobManagerURL = "flink-jobmanager:8081" } == #"spec.flinkJob.jobManagerURL: "flink-jobmanager:8081" is not an http(s) URL"#)
         #expect(problem { $0.jarURL = "s3://bucket/job.jar" } == #"spec.flinkJob.jarURL: "s3://bucket/job.jar" is not an http(s) URL"#)
         #expect(problem { $0.jarURL = nil } == "spec.flinkJob.jarURL is required")
+        // User info is refused without repeating it (it is a password); "@" elsewhere is fine.
+        let userInfo = "spec.flinkJob.jarURL: a URL must not carry user info (user:password@); put credentials in a Secret named by spec.flinkJob.headersSecretRef"
+        #expect(problem { $0.jarURL = "https://deploy:hunter2@repo.example/job.jar" } == userInfo)
+        #expect(problem { $0.jarURL = "https://:hunter2@repo.example" } == userInfo)
+        #expect(problem { $0.jobManagerURL = "http://admin@jm:8081" }?.hasPrefix("spec.flinkJob.jobManagerURL: a URL must not carry user info") == true)
+        #expect(problem { $0.jarURL = "https://repo.example/releases/job@2.jar?by=a@b" } == nil)
         #expect(problem { $0.stopMode = "Drain" } == #"spec.flinkJob.stopMode: "Drain" is not one of Cancel, Savepoint"#)
         #expect(problem { $0.parallelism = 0 } == "spec.flinkJob.parallelism: must be between 1 and 32768, got 0")
         #expect(problem { $0.parallelism = Int.max } == "spec.flinkJob.parallelism: must be between 1 and 32768, got \(Int.max)")

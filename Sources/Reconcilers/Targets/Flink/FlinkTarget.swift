@@ -75,6 +75,10 @@ public struct FlinkTarget: RunTarget {
     // MARK: Observing
 
     public func observedRuns(of sj: ScheduledJob) async throws -> [ObservedRun] {
+        try await refusalsReported { try await observe(sj) }
+    }
+
+    private func observe(_ sj: ScheduledJob) async throws -> [ObservedRun] {
         let recorded = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
         let key = ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? "")
         let recordedNames = Set(recorded.map(\.name))
@@ -145,6 +149,10 @@ public struct FlinkTarget: RunTarget {
     // MARK: Starting
 
     public func start(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
+        try await refusalsReported { try await submit(request, for: sj, spec: spec) }
+    }
+
+    private func submit(_ request: RunRequest, for sj: ScheduledJob, spec: ValidatedSpec) async throws -> StartOutcome {
         guard case .flink(let flink) = spec.kind else { throw RunStartRejected("spec.flinkJob is not set") }
         let headers = try await headers(for: sj, failure: { RunStartRejected($0) })
         let rest = self.rest(flink.jobManagerURL, headers)
@@ -248,6 +256,10 @@ public struct FlinkTarget: RunTarget {
     // MARK: Stopping
 
     public func stop(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
+        try await refusalsReported { try await stopRun(run, for: sj) }
+    }
+
+    private func stopRun(_ run: ObservedRun, for sj: ScheduledJob) async throws -> StopOutcome {
         let info = run.flink ?? FlinkRunInfo(flinkJobID: Self.flinkJobID(recorded: nil, runName: run.name, in: sj))
         guard let url = (info.jobManagerURL ?? sj.spec.flinkJob?.jobManagerURL).flatMap(URL.init(string:)) else { return .stopped }
         let headers = try await headers(for: sj, failure: unavailable)
@@ -321,9 +333,13 @@ public struct FlinkTarget: RunTarget {
 
     /// Stops the active Flink jobs (with the spec's `stopMode`) and deletes this ScheduledJob's JARs.
     public func finalize(_ sj: ScheduledJob) async throws {
+        try await refusalsReported { try await cleanUp(sj) }
+    }
+
+    private func cleanUp(_ sj: ScheduledJob) async throws {
         for entry in (sj.status?.active ?? []) where entry.kind == ValidatedFlinkJob.runKind {
             let run = ObservedRun(name: entry.name, kind: entry.kind, runID: entry.runID ?? entry.name, scheduledTime: entry.scheduledTime, trigger: entry.trigger, state: .active, flink: info(of: entry, in: sj))
-            let outcome = try await stop(run, for: sj)
+            let outcome = try await stopRun(run, for: sj)
             logger.info("stopped Flink job before deletion", metadata: ["run": "\(entry.name)", "savepoint": "\(outcome.savepointPath ?? "")"])
         }
         guard let url = sj.spec.flinkJob?.jobManagerURL.flatMap(URL.init(string:)) else { return }
@@ -340,6 +356,15 @@ public struct FlinkTarget: RunTarget {
     }
 
     // MARK: Helpers
+
+    /// A URL the egress policy refuses stays refused until the policy or the addresses its
+    /// name resolves to change: reported on `Ready` (naming the host) and looked at again
+    /// with backoff, like an unreachable JobManager, so a tick is counted missed, never lost.
+    private func refusalsReported<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let refused as URLNotAllowed {
+            throw RunTargetUnavailable(reason: URLNotAllowed.reason, refused.message)
+        }
+    }
 
     /// A run's Flink job id: the one in its status entry, or (an entry written before the id
     /// was recorded) the one it was submitted under, which is derived from the run.

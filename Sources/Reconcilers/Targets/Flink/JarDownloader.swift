@@ -32,6 +32,8 @@ public struct JarDownloader: Sendable {
         let response: TransportResponse
         do {
             response = try await transport.send(TransportRequest(method: "HEAD", target: target, headers: headers), timeout: .seconds(30))
+        } catch let refused as URLNotAllowed {
+            throw refused
         } catch {
             throw Failure(message: "cannot reach \(Self.redacted(url)): \(Self.describe(error))", isTransient: true)
         }
@@ -49,6 +51,7 @@ public struct JarDownloader: Sendable {
         } catch {
             try? FileManager.default.removeItem(at: file)
             if let failure = error as? Failure { throw failure }
+            if let refused = error as? URLNotAllowed { throw refused }
             if error is DeadlineExceeded {
                 throw Failure(message: "downloading \(Self.redacted(url)) took longer than \(timeout)", isTransient: true)
             }
@@ -61,6 +64,8 @@ public struct JarDownloader: Sendable {
         let response: TransportStreamResponse
         do {
             response = try await transport.stream(TransportRequest(method: "GET", target: target, headers: headers), timeout: timeout)
+        } catch let refused as URLNotAllowed {
+            throw refused
         } catch {
             throw Failure(message: "cannot reach \(Self.redacted(url)): \(Self.describe(error))", isTransient: true)
         }
