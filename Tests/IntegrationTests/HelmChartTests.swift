@@ -189,6 +189,7 @@ import Yams
             #expect(args.contains("--leader-elect=true"), "\(args)")
             #expect(args.contains("--flink-poll-interval=10s") && args.contains("--flink-max-jar-bytes=536870912") && args.contains("--flink-cleanup-timeout=5m"), "\(args)")
             #expect(args.contains("--flink-follow-redirects=same-origin"), "\(args)")
+            #expect(!args.contains { $0.hasPrefix("--allowed-url-cidrs") || $0.hasPrefix("--denied-url-cidrs") }, "the operator's own defaults: \(args)")
             // Room for the two JAR downloads the operator allows at once, and no more.
             let tmp = pod["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }
             #expect(tmp?["emptyDir"]?["sizeLimit"]?.stringValue == "\(2 * 536_870_912 + 64 * 1024 * 1024)", "\(String(describing: tmp))")
@@ -198,12 +199,14 @@ import Yams
             let clusterRoles = client.api(UnstructuredObject.self, namespace: nil, resource: Self.clusterRoles)
             #expect(try await clusterRoles.getIfPresent("\(release)-sked-operator") != nil)
 
-            let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug", "--set", "flink.pollInterval=3s", "--set", "flink.maxJarBytes=1073741824"])
+            let (upgraded, upgradeOut) = try helm(["upgrade"] + common + [chart, "--set", "image.tag=test", "--set", "replicaCount=3", "--set", "logLevel=debug", "--set", "flink.pollInterval=3s", "--set", "flink.maxJarBytes=1073741824",
+                                                          "--set", "flink.allowedURLCIDRs={10.0.0.0/8,fd00::/8}", "--set", "flink.deniedURLCIDRs={10.9.0.0/16}"])
             #expect(upgraded == 0, "\(upgradeOut)")
             let after = try #require(try await deployments.list().items.first)
             #expect(after["spec"]?["replicas"] == 3)
             let newArgs = after["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(newArgs.contains("--log-level=debug") && newArgs.contains("--flink-poll-interval=3s"), "\(newArgs)")
+            #expect(newArgs.contains("--allowed-url-cidrs=10.0.0.0/8,fd00::/8") && newArgs.contains("--denied-url-cidrs=10.9.0.0/16"), "\(newArgs)")
             let newTmp = after["spec"]?["template"]?["spec"]?["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }
             #expect(newTmp?["emptyDir"]?["sizeLimit"]?.stringValue == "\(2 * 1_073_741_824 + 64 * 1024 * 1024)", "\(String(describing: newTmp))")
 
@@ -358,6 +361,7 @@ import Yams
         (["--set", "replicaCount=2", "--set", "leaderElection.enabled=false"], "replicaCount > 1 needs leaderElection.enabled=true"),
         (["--set", "image.repository="], "/image/repository"),
         (["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
+        (["--set", "flink.deniedURLCIDRs={10.0.0.0/8,intranet}"], "/flink/deniedURLCIDRs/1"),
     ])
     func valuesThatCannotWorkFailAtInstall(values: [String], message: String) async throws {
         let plane = try await TestControlPlane.shared()
