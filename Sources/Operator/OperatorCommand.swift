@@ -64,6 +64,8 @@ struct OperatorCommand: AsyncParsableCommand {
     var allowedURLCIDRs: String?
     @Option(name: .customLong("denied-url-cidrs"), help: "Comma-separated address ranges JobManager and JAR URLs may not resolve to, besides the defaults: link-local (cloud metadata), loopback and unspecified addresses; the API server's own address and port is always refused (env SKED_DENIED_URL_CIDRS).")
     var deniedURLCIDRs: String?
+    @Option(name: .customLong("allowed-service-accounts"), help: "Comma-separated ServiceAccounts the pods of ScheduledJobs' Jobs may run as, in any namespace; a Namespace's sked.dev/allowed-service-accounts annotation adds names there (the operator then reads Namespaces: get, list, watch). Others get Ready=False ServiceAccountNotAllowed and no Job. Unset or *: any, as with CronJob (env SKED_ALLOWED_SERVICE_ACCOUNTS).")
+    var allowedServiceAccounts: String?
     @Option(name: .customLong("webhook-bind-address"), help: "Address of the validating admission webhook (HTTPS, POST /validate-scheduledjob), 0 disables (env SKED_WEBHOOK_BIND_ADDRESS; default 0).")
     var webhookBindAddress: String?
     @Option(name: .customLong("webhook-cert-dir"), help: "Folder with the webhook's tls.crt and tls.key, re-read when they change (env SKED_WEBHOOK_CERT_DIR; default /tmp/k8s-webhook-server/serving-certs).")
@@ -85,7 +87,7 @@ struct OperatorCommand: AsyncParsableCommand {
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
             flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout, flinkFollowRedirects: flinkFollowRedirects,
-            allowedURLCIDRs: allowedURLCIDRs, deniedURLCIDRs: deniedURLCIDRs,
+            allowedURLCIDRs: allowedURLCIDRs, deniedURLCIDRs: deniedURLCIDRs, allowedServiceAccounts: allowedServiceAccounts,
             webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir, webhookCertSecret: webhookCertSecret,
             webhookCertHosts: webhookCertHosts, webhookConfiguration: webhookConfiguration, webhookCertCheckInterval: webhookCertCheckInterval)
     }

@@ -47,12 +47,17 @@ struct OperatorService: Service {
         logger.info("JobManager and JAR URLs: egress policy", metadata: [
             "allowed": "\(egress.allowed.map(\.description).joined(separator: ","))", "denied": "\(egress.denied.map(\.description).joined(separator: ","))",
             "deniedEndpoints": "\(egress.deniedEndpoints.map(\.description).joined(separator: ","))"])
+        if let allowed = settings.serviceAccounts.allowed {
+            logger.info("Job pods may run only as allowed ServiceAccounts", metadata: [
+                "allowed": "\(allowed.sorted().joined(separator: ","))", "namespaceAnnotation": "\(ServiceAccountPolicy.annotation)"])
+        }
         let controller = ScheduledJobController(
             client: client,
             configuration: .init(
                 namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone,
                 flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
-                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects, egress: egress)),
+                cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects, egress: egress),
+                serviceAccounts: settings.serviceAccounts),
             logger: logger)
         cache.set(controller)
         defer {

@@ -50,6 +50,8 @@ struct OperatorSettings: Sendable, Equatable {
     /// Address ranges JobManager and JAR URLs may (not) resolve to, besides `EgressPolicy.defaultDenied`.
     var allowedURLCIDRs: [IPNetwork] = []
     var deniedURLCIDRs: [IPNetwork] = []
+    /// ServiceAccounts Job pods may run as.
+    var serviceAccounts: ServiceAccountPolicy = .any
 
     struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         var host: String
@@ -100,6 +102,7 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkFollowRedirects: String? = nil
         var allowedURLCIDRs: String? = nil
         var deniedURLCIDRs: String? = nil
+        var allowedServiceAccounts: String? = nil
         var webhookBindAddress: String? = nil
         var webhookCertDir: String? = nil
         var webhookCertSecret: String? = nil
@@ -196,7 +199,23 @@ struct OperatorSettings: Sendable, Equatable {
         settings.flinkFollowRedirects = policy
         settings.allowedURLCIDRs = try cidrs(pick(f.allowedURLCIDRs, "SKED_ALLOWED_URL_CIDRS"), "--allowed-url-cidrs")
         settings.deniedURLCIDRs = try cidrs(pick(f.deniedURLCIDRs, "SKED_DENIED_URL_CIDRS"), "--denied-url-cidrs")
+        // Unset or "*": any (CronJob's behaviour). Empty: none but what Namespaces' annotations allow.
+        if let names = pick(f.allowedServiceAccounts, "SKED_ALLOWED_SERVICE_ACCOUNTS"), names.trimmingCharacters(in: .whitespaces) != "*" {
+            let allowed = ServiceAccountPolicy.names(names)
+            if let bad = allowed.first(where: { !isDNSSubdomain($0) }) {
+                throw SettingsError("--allowed-service-accounts: \"\(bad)\" is not a ServiceAccount name")
+            }
+            settings.serviceAccounts = ServiceAccountPolicy(allowed: allowed)
+        }
         return settings
+    }
+
+    /// RFC 1123 subdomain: what a ServiceAccount's name may be.
+    static func isDNSSubdomain(_ name: String) -> Bool {
+        name.count <= 253 && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+        }
     }
 
     /// `10.0.0.0/8,fd00::/8,192.0.2.1` (a bare address is one address).

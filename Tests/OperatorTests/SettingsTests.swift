@@ -86,6 +86,18 @@ import Testing
         #expect(none.allowedURLCIDRs.isEmpty && none.deniedURLCIDRs.isEmpty)
     }
 
+    @Test func allowedServiceAccountsUnsetOrStarMeanAnyAndAListMeansOnlyThose() throws {
+        #expect(try OperatorSettings.resolve(.init(), environment: [:]).serviceAccounts == .any)
+        var flags = OperatorSettings.Flags()
+        flags.allowedServiceAccounts = "*"
+        #expect(try OperatorSettings.resolve(flags, environment: [:]).serviceAccounts == .any)
+        flags.allowedServiceAccounts = ""
+        #expect(try OperatorSettings.resolve(flags, environment: [:]).serviceAccounts.allowed == [])
+        #expect(try OperatorSettings.resolve(.init(), environment: ["SKED_ALLOWED_SERVICE_ACCOUNTS": "default, sked-runner"]).serviceAccounts.allowed == ["default", "sked-runner"])
+        flags.allowedServiceAccounts = "default,Not_A_Name"
+        #expect { try OperatorSettings.resolve(flags, environment: [:]) } throws: { "\($0)" == "--allowed-service-accounts: \"Not_A_Name\" is not a ServiceAccount name" }
+    }
+
     @Test func leaderElectionTimingsAreCheckedLikeClientGo() {
         #expect(throws: ConfigError.self) { try LeaderElectionConfiguration(namespace: "n", leaseDuration: .seconds(10), renewDeadline: .seconds(10)).validate() }
         #expect(throws: ConfigError.self) { try LeaderElectionConfiguration(namespace: "n", renewDeadline: .seconds(2), retryPeriod: .seconds(2)).validate() }

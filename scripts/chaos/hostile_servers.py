@@ -6,7 +6,8 @@ closes every connection it still holds (the harness starts and stops them itself
 
   redirect_loop   302 to itself (same origin) forever: Location <origin>/loop?n=<n+1>
   huge_length     200 with Content-Length 10737418240 (10 GiB) and a JAR's first bytes, then
-                  nothing more: it never sends what it announced
+                  nothing more: it never sends what it announced (huge_length_get: the same,
+                  but its HEAD answer announces no length)
   endless_chunk   200, Transfer-Encoding chunked, a body starting "PK\\x03\\x04" that never ends
   slow_loris      accepts, then sends its answer one byte every `interval` seconds, forever
 
@@ -157,14 +158,20 @@ def redirect_loop(server, conn, rec, method, target):
     return True
 
 
-def huge_length(server, conn, rec, method, target):
-    server.send(conn, rec, (f"HTTP/1.1 200 OK\r\nContent-Type: application/java-archive\r\nContent-Length: {TEN_GIB}\r\n"
+def huge_length(server, conn, rec, method, target, on_head=True):
+    length = f"Content-Length: {TEN_GIB}\r\n" if method != "HEAD" or on_head else ""
+    server.send(conn, rec, (f"HTTP/1.1 200 OK\r\nContent-Type: application/java-archive\r\n{length}"
                             "Connection: close\r\n\r\n").encode())
     if method == "HEAD":
         return False
     server.send(conn, rec, ZIP_MAGIC + bytes(CHUNK - len(ZIP_MAGIC)))
     server.hold(conn, rec)
     return False
+
+
+def huge_length_get(server, conn, rec, method, target):
+    """The same, but its HEAD announces no length (as servers of generated content do)."""
+    return huge_length(server, conn, rec, method, target, on_head=False)
 
 
 def endless_chunk(server, conn, rec, method, target):
@@ -188,7 +195,8 @@ def slow_loris(server, conn, rec, method, target):
     return False
 
 
-BEHAVIOURS = {"redirect-loop": redirect_loop, "huge-length": huge_length, "endless-chunk": endless_chunk, "slow-loris": slow_loris}
+BEHAVIOURS = {"redirect-loop": redirect_loop, "huge-length": huge_length, "huge-length-get": huge_length_get,
+              "endless-chunk": endless_chunk, "slow-loris": slow_loris}
 
 
 def start(names, interval=2.0):

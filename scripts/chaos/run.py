@@ -1394,6 +1394,7 @@ def scenario_badinput(sc, args, rng):
         bad.report(burst, f"burst of {len(burst)}", took, missing, sjs)
         t_done = time.time()
         hostile.check()  # after the burst: the slow-loris JobManager takes sked's 30 s request timeout
+        hostile.suspend()
     finally:
         hostile.close()
     sc.after_checks.append(lambda: report_burst_lag(sc, t0, t_done))

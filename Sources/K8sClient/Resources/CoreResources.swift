@@ -18,8 +18,8 @@ public struct Namespace: KubernetesResource, Hashable {
     public var metadata: ObjectMeta
     public var status: JSONValue?
 
-    public init(name: String, labels: [String: String]? = nil) {
-        metadata = ObjectMeta(name: name, labels: labels)
+    public init(name: String, labels: [String: String]? = nil, annotations: [String: String]? = nil) {
+        metadata = ObjectMeta(name: name, labels: labels, annotations: annotations)
     }
 }
 

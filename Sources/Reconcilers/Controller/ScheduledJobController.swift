@@ -19,7 +19,11 @@ public final class ScheduledJobController: Sendable {
         public var cleanupTimeout: TimeInterval
         /// How JobManagers and JAR servers are reached (the environment's proxies).
         public var transports: HTTPTransports
-        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC", flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, transports: HTTPTransports = .shared) {
+        /// ServiceAccounts Job pods may run as (`any`: CronJob's behaviour); each watched
+        /// Namespace's annotation adds to it there.
+        public var serviceAccounts: ServiceAccountPolicy
+        public init(namespaces: [String] = [], workers: Int = 4, defaultTimeZone: String = "UTC", flink: FlinkTarget.Settings = .init(), cleanupTimeout: TimeInterval = 300, transports: HTTPTransports = .shared, serviceAccounts: ServiceAccountPolicy = .any) {
+            self.serviceAccounts = serviceAccounts
             self.namespaces = namespaces
             self.workers = workers
             self.defaultTimeZone = defaultTimeZone
@@ -34,6 +38,8 @@ public final class ScheduledJobController: Sendable {
         let scheduledJobs: Informer<ScheduledJob>
         let jobs: Informer<Job>
         let reconciler: ScheduledJobReconciler
+        /// The scope's Namespaces (their ServiceAccount annotation), with a ServiceAccount policy only.
+        let namespaces: Informer<Namespace>?
     }
 
     public let client: KubernetesClient
@@ -56,6 +62,7 @@ public final class ScheduledJobController: Sendable {
         self.events = events
         self.undecodable = UndecodableReporter(client: client, events: events, logger: logger, now: now)
         var scopes: [String: Scope] = [:]
+        let policy = configuration.serviceAccounts
         // Half the workers at most wait on JobManagers: the other half serve Job ScheduledJobs
         // however slow a JobManager is.
         let jobManagerSlots = JobManagerSlots(total: configuration.workers / 2, perJobManager: configuration.flink.maxReconcilesPerJobManager)
@@ -74,6 +81,13 @@ public final class ScheduledJobController: Sendable {
             let jobInformer = Informer(
                 api: client.api(Job.self, namespace: namespace).preferringProtobuf(), configuration: jobWatch,
                 indexedLabels: [JobTarget.Label.scheduledJob], transform: JobTarget.cacheTransform)
+            // Only the annotation is kept; a named namespace is watched by its name alone.
+            let namespaces = policy.allowed == nil ? nil : Informer(
+                api: client.api(Namespace.self, namespace: nil), configuration: WatcherConfiguration(fieldSelector: namespace.map { "metadata.name=\($0)" }),
+                transform: { Namespace(name: $0.metadata.name ?? "", annotations: $0.metadata.annotations?[ServiceAccountPolicy.annotation].map { [ServiceAccountPolicy.annotation: $0] }) })
+            let serviceAccounts: @Sendable (String?) -> ServiceAccountPolicy = { ns in
+                policy.inNamespace(annotations: ns.flatMap { namespaces?.store.get(ObjectKey(namespace: nil, name: $0)) }?.metadata.annotations)
+            }
             let targets = RunTargets(
                 job: JobTarget(client: client, store: jobInformer.store),
                 flink: FlinkTarget(client: client, transports: configuration.transports, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
@@ -84,8 +98,8 @@ public final class ScheduledJobController: Sendable {
                 // A drain serves no requeue: a Job created then gets its status entry at once,
                 // or the last run before a SIGTERM would be missing from status until the next
                 // operator looks.
-                deferStatusAfterStart: { await !queue.isShutDown }, logger: logger)
-            scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler)
+                deferStatusAfterStart: { await !queue.isShutDown }, serviceAccounts: serviceAccounts, logger: logger)
+            scopes[ns] = Scope(scheduledJobs: sjInformer, jobs: jobInformer, reconciler: reconciler, namespaces: namespaces)
         }
         self.scopes = scopes
     }
@@ -119,6 +133,15 @@ public final class ScheduledJobController: Sendable {
                 try Task.checkCancellation()
             }
             for scope in scopes.values {
+                if let namespaces = scope.namespaces {
+                    group.addTask {
+                        try await namespaces.run { note in
+                            // A changed annotation can allow or refuse a ServiceAccount: look at the namespace's ScheduledJobs again.
+                            guard case .updated(let old, let new) = note, old.metadata.annotations != new.metadata.annotations, let ns = new.metadata.name else { return }
+                            for sj in scope.scheduledJobs.store.list() where sj.metadata.namespace == ns { await queue.add(sj.key) }
+                        }
+                    }
+                }
                 group.addTask {
                     try await scope.scheduledJobs.run { note in
                         switch note {
@@ -153,6 +176,7 @@ public final class ScheduledJobController: Sendable {
             }
             group.addTask { [self] in
                 for scope in scopes.values {
+                    try await scope.namespaces?.waitUntilSynced()
                     try await scope.scheduledJobs.waitUntilSynced()
                     try await scope.jobs.waitUntilSynced()
                 }

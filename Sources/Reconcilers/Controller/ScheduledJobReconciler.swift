@@ -26,9 +26,12 @@ public struct ScheduledJobReconciler: Sendable {
     /// See `reconcileRuns`: whether to write the status of freshly started Jobs in a requeued
     /// reconcile (asked each time: never while the queue drains, which serves no requeue).
     public let deferStatusAfterStart: @Sendable () async -> Bool
+    /// The ServiceAccount policy in a namespace (the operator's flag and the Namespace's annotation, as cached now).
+    public let serviceAccounts: @Sendable (_ namespace: String?) -> ServiceAccountPolicy
 
-    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, deferStatusAfterStart: @escaping @Sendable () async -> Bool = { false }, logger: Logger = Logger(label: "sked.reconciler")) {
+    public init(target: any RunTarget, events: any EventRecorder, statusWriter: any StatusWriter, now: @escaping @Sendable () -> Date = Date.init, defaultTimeZone: String = "UTC", cleanupTimeout: TimeInterval = 300, deferStatusAfterStart: @escaping @Sendable () async -> Bool = { false }, serviceAccounts: @escaping @Sendable (_ namespace: String?) -> ServiceAccountPolicy = { _ in .any }, logger: Logger = Logger(label: "sked.reconciler")) {
         self.deferStatusAfterStart = deferStatusAfterStart
+        self.serviceAccounts = serviceAccounts
         self.defaultTimeZone = defaultTimeZone
         self.target = target
         self.events = events
@@ -40,7 +43,7 @@ public struct ScheduledJobReconciler: Sendable {
 
     /// The same reconciler logging with `logger` (per-reconcile metadata such as a reconcile id).
     public func with(logger: Logger) -> ScheduledJobReconciler {
-        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, deferStatusAfterStart: deferStatusAfterStart, logger: logger)
+        ScheduledJobReconciler(target: target, events: events, statusWriter: statusWriter, now: now, defaultTimeZone: defaultTimeZone, cleanupTimeout: cleanupTimeout, deferStatusAfterStart: deferStatusAfterStart, serviceAccounts: serviceAccounts, logger: logger)
     }
 
     /// How soon a reconcile that found its backend busy is tried again.
@@ -69,9 +72,10 @@ public struct ScheduledJobReconciler: Sendable {
 
     private func reconcileRuns(_ sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
         let runs = await withFailureDetails(try await target.observedRuns(of: sj), of: sj)
-        let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone)
+        let policy = serviceAccounts(sj.metadata.namespace)
+        let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone, serviceAccounts: policy)
         var status = plan.status
-        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone).get()
+        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: policy, namespace: sj.metadata.namespace).get()
         let targetName = spec.map { $0.kind == .job ? "job" : "flink" } ?? "job"
         var acted = false
         var rejectedStart = false

@@ -11,8 +11,8 @@ public enum SchedulePlanner {
     public static let runStartFailedReason = "RunStartFailed"
 
     /// `defaultTimeZone` applies when the spec names none (the operator's `--default-time-zone`).
-    public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String = "UTC") -> Plan {
-        var p = Planning(sj: sj, runs: runs, now: now, defaultTimeZone: defaultTimeZone)
+    public static func plan(_ sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String = "UTC", serviceAccounts: ServiceAccountPolicy = .any) -> Plan {
+        var p = Planning(sj: sj, runs: runs, now: now, defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts)
         p.run()
         return p.result()
     }
@@ -36,7 +36,7 @@ private struct Planning {
     var problem: SpecProblem?
     var spec: ValidatedSpec?
 
-    init(sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String) {
+    init(sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String, serviceAccounts: ServiceAccountPolicy) {
         self.sj = sj
         self.now = now
         self.name = sj.metadata.name ?? ""
@@ -45,7 +45,7 @@ private struct Planning {
         self.finished = runs.filter { !$0.isActive }
         self.history = status.history ?? []
         self.pendingRetries = status.pendingRetries ?? []
-        switch sj.spec.validated(defaultTimeZone: defaultTimeZone) {
+        switch sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts, namespace: sj.metadata.namespace) {
         case .success(let s): spec = s
         case .failure(let e): problem = e
         }

@@ -91,9 +91,9 @@ public struct SpecProblem: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ScheduledJobSpec {
-    /// Checks everything the API server's schema cannot (cron syntax, zone names, one target)
-    /// and applies defaults.
-    public func validated(defaultTimeZone: String = "UTC") -> Result<ValidatedSpec, SpecProblem> {
+    /// Checks everything the API server's schema cannot (cron syntax, zone names, one target,
+    /// the ServiceAccount the policy allows in `namespace`) and applies defaults.
+    public func validated(defaultTimeZone: String = "UTC", serviceAccounts: ServiceAccountPolicy = .any, namespace: String? = nil) -> Result<ValidatedSpec, SpecProblem> {
         let targets = (jobTemplate != nil ? 1 : 0) + (flinkJob != nil ? 1 : 0)
         if targets == 0 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (none is set)")) }
         if targets > 1 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (both are set)")) }
@@ -105,6 +105,8 @@ extension ScheduledJobSpec {
             }
         } else if jobTemplate?.spec.isObject != true {
             return .failure(.invalidSpec("spec.jobTemplate.spec must be a batch/v1 JobSpec object"))
+        } else if let problem = serviceAccounts.problem(jobSpec: jobTemplate?.spec, namespace: namespace) {
+            return .failure(problem)
         }
 
         var parsed: CronSchedule?
