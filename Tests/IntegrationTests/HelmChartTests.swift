@@ -90,6 +90,36 @@ import Yams
         }
     }
 
+    /// The narrowest install: a namespaced one reading only the named header Secret, with the
+    /// ServiceAccount policy on; checked as the operator's own identity with `kubectl auth can-i`.
+    @Test func aNamespacedInstallReadsOnlyTheNamedSecretAndItsOwnNamespace() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await CRDInstaller.shared.install(plane)
+        let chart = TestControlPlane.repositoryRoot + "/charts/sked"
+        try await plane.withNamespace("helmleast") { client, ns in
+            let common = ["--kubeconfig", plane.adminKubeconfig, "--namespace", ns, "--release", "least"]
+            let (installed, out) = try helm(["install"] + common + [chart, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={\(ns)}",
+                "--set", "rbac.secrets=true", "--set", "rbac.secretNames={flink-headers}",
+                "--set", "jobServiceAccounts.restrict=true", "--set", "jobServiceAccounts.allowed={default,runner}"])
+            #expect(installed == 0, "\(out)")
+            let deployment = try #require(try await client.api(UnstructuredObject.self, namespace: ns, resource: .deployments).list().items.first)
+            let pod = try #require(deployment["spec"]?["template"]?["spec"])
+            let account = try #require(pod["serviceAccountName"]?.stringValue)
+            let args = pod["containers"]?.arrayValue?.first?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--allowed-service-accounts=default,runner"), "\(args)")
+            func can(_ verb: String, _ resource: String, namespaced: Bool = true) throws -> Bool {
+                // Exit 0 is yes, 1 no (the output also carries kubectl's warnings).
+                try plane.kubectl(["auth", "can-i", verb, resource, "--as", "system:serviceaccount:\(ns):\(account)"] + (namespaced ? ["-n", ns] : [])).0 == 0
+            }
+            #expect(try can("get", "secrets/flink-headers"))
+            #expect(try !can("get", "secrets/other") && !can("list", "secrets"), "only the named Secret")
+            #expect(try can("get", "namespaces/\(ns)", namespaced: false) && can("watch", "namespaces/\(ns)", namespaced: false))
+            #expect(try !can("get", "namespaces/kube-system", namespaced: false) && !can("list", "namespaces", namespaced: false), "only the watched Namespace")
+            #expect(try !can("list", "jobs.batch", namespaced: false) && !can("list", "scheduledjobs.sked.dev", namespaced: false), "nothing cluster-wide but that Namespace")
+            _ = try helm(["uninstall"] + common)
+        }
+    }
+
     /// metrics.serviceMonitor.enabled on a cluster without the Prometheus Operator's CRDs
     /// installs everything else (and says so); once the CRD exists an upgrade adds it.
     @Test func theServiceMonitorIsRenderedOnlyWhereItsCRDExists() async throws {

@@ -40,7 +40,7 @@ import time
 import urllib.parse
 
 import run as chaos  # run.py registers this module's scenario; its helpers are used at call time
-import hostile_corpus  # noqa: E402  (hostile JAR URLs on the real JobManager, issue #17)
+import hostile_corpus  # hostile JAR URLs on the real JobManager (issue #17)
 
 FLINK_CLUSTER = os.path.join(chaos.REPO, "scripts", "flink-cluster.sh")
 ENTRY_CLASS = "dev.sked.testjob.TestJob"

@@ -6,11 +6,11 @@ and stopped here). Each must end with a clear Ready condition (False, its reason
 naming the problem) within its own timeout, while the scenario's healthy ScheduledJobs stay on
 time (the scenario's own checks). Two sets:
 
-  JobManagerCorpus   (badinput scenario, no Flink) the hostile server is the jobManagerURL:
+  jobmanager_corpus  (badinput scenario, no Flink) the hostile server is the jobManagerURL:
                      sked asks the JobManager for the run's job before anything else
-  JarCorpus          (flink scenario, a real JobManager) the hostile server is the jarURL: sked
-                     fetches a JAR only after the JobManager answered (GET /jobs/<id>, then
-                     HEAD of the JAR, GET /jars, GET of the JAR)
+  jar_corpus         (flink scenario, a real JobManager; FlinkScenarioCorpus) the hostile server
+                     is the jarURL: sked fetches a JAR only after the JobManager answered
+                     (GET /jobs/<id>/status, then HEAD of the JAR, GET /jars, GET of the JAR)
 
 Items are BadInput items (run.py) in the scenario's corpus namespace, labelled
 chaos.sked.dev/hostile; `phase` None on an item means a transient reason (FlinkUnreachable,

@@ -13,8 +13,9 @@ kube-controller-manager for garbage collection), installs the CRD and RBAC, and 
   expiry     stop kube-apiserver, write to etcd and compact it, start kube-apiserver: the
              operator's watches get 410 Gone and must relist (checked in its log)
   badinput   a corpus of bad ScheduledJobs (fuzzed/classic schedules, zones, targets, Job
-             templates the API refuses, 10 KiB tokens, a 253-character name, 1,000 invalid at
-             once) beside the healthy ones: each gets Ready=False + a Warning Event
+             templates the API refuses, 10 KiB tokens, a 253-character name, hostile Flink
+             URLs, 1,000 invalid at once) beside the healthy ones: each gets Ready=False + a
+             Warning Event
 
 Each scenario runs 24 ScheduledJobs (8 each of Allow, Forbid, Replace; half "* * * * * *",
 half "*/2 * * * * *"; startingDeadlineSeconds 10) in its own namespace. There is no kubelet:
@@ -506,6 +507,10 @@ class Operator:
         self.suite, self.scenario, self.index = suite, scenario, index
         self.log_path = os.path.join(suite.work, f"{scenario.key}-operator-{index}.log")
         self.metrics_port, self.health_port = free_port(), free_port()
+        # Every scenario's operator (flink_scenario.py's too) starts with these; `extra`, the
+        # scenario's own, comes last: sc.operator_args, set in scenario_kill, scenario_leader
+        # (LE_FAST), scenario_apiserver and start_one_operator (expiry; badinput adds its corpus
+        # namespace; flink adds hostile_corpus.FlinkScenarioCorpus.operator_args()).
         self.argv = [suite.args.sked, "operator", "--kubeconfig", suite.operator_kubeconfig,
                      "--namespace", scenario.ns, "--leader-election-namespace", LE_NAMESPACE,
                      "--leader-election-id", f"chaos-{scenario.key}", "--log-format", "json",
@@ -1353,8 +1358,8 @@ def scenario_badinput(sc, args, rng):
     """One operator on two namespaces: the usual healthy ScheduledJobs fire in the scenario's,
     while a corpus of bad objects goes into the other: fuzzed and classic invalid schedules,
     unknown time zones, two targets or none, Job templates the API server refuses, 10 KiB
-    run-now/stop tokens, a 253-character name, then a burst of --badinput-burst ScheduledJobs
-    with invalid schedules. Every admitted bad object must get Ready=False with its reason, a
+    run-now/stop tokens, a 253-character name, hostile jobManagerURLs and URLs with user info
+    (hostile_corpus.py), then a burst of --badinput-burst ScheduledJobs with invalid schedules. Every admitted bad object must get Ready=False with its reason, a
     message naming the field and a Warning Event (refusals by the API server must say why); the
     valid odd ones must work; the operator must not crash; analyse() checks that the healthy
     ones kept firing on time meanwhile (liveness, deadline)."""

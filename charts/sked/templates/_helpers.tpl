@@ -103,9 +103,12 @@ makes (see config/rbac/cluster_role.yaml in the sked repository).
   resources: ["pods"]
   verbs: ["get", "list"]
 {{- if .Values.rbac.secrets }}
-# flinkJob.headersSecretRef only (rbac.secrets)
+# flinkJob.headersSecretRef only (rbac.secrets), by name when rbac.secretNames lists them
 - apiGroups: [""]
   resources: ["secrets"]
+  {{- with .Values.rbac.secretNames }}
+  resourceNames: {{ toJson . }}
+  {{- end }}
   verbs: ["get"]
 {{- end }}
 - apiGroups: [""]
