@@ -12,9 +12,16 @@ import Testing
     @Test func onlyAllowedServiceAccountsRunAndTheNamespaceAnnotationAllowsMore() async throws {
         let plane = try await TestControlPlane.shared()
         try await CRDInstaller.shared.install(plane)
+        // As the operator's own identity, with config/rbac and the component's rights only.
+        try await LeastPrivilegeRBAC.applyRBAC(plane)
+        let component = TestControlPlane.repositoryRoot + "/config/service-account-policy"
+        let (applied, applyOut) = try plane.kubectl(["apply", "-f", component + "/namespaces_role.yaml"])
+        try #require(applied == 0, "\(applyOut)")
+        defer { _ = try? plane.kubectl(["delete", "-f", component + "/namespaces_role.yaml", "--ignore-not-found"]) }
         try await OperatorFixture.with("sa-policy") { f in
             let op = try OperatorProcess(arguments: [
-                "--kubeconfig", plane.adminKubeconfig, "--namespace", f.namespace, "--leader-elect=false", "--allowed-service-accounts", "default",
+                "--kubeconfig", plane.operatorKubeconfig, "--namespace", f.namespace, "--leader-election-namespace", "sked-system",
+                "--leader-election-id", "sked-\(f.namespace)", "--allowed-service-accounts", "default",
             ])
             defer { Task { await op.stop() } }
             #expect(await eventually(timeout: .seconds(60)) { (try? op.get("/readyz", port: op.healthPort).0) == 200 }, "\(op.log)")
@@ -42,5 +49,21 @@ import Testing
             #expect(job.spec?["template"]?["spec"]?["serviceAccountName"] == "builder")
             #expect(try await eventually(timeout: .seconds(30)) { try await f.scheduledJobs.get("as-builder").status?.conditions?[type: "Ready"]?.status == "True" })
         }
+    }
+
+    /// The kustomize component adds the flag to config/default's Deployment (and the rights used above).
+    @Test func theKustomizeComponentTurnsThePolicyOn() throws {
+        let overlay = FileManager.default.temporaryDirectory.appendingPathComponent("sked-sa-overlay-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: overlay, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: overlay) }
+        for (link, target) in [("base", "config/default"), ("policy", "config/service-account-policy")] {
+            try FileManager.default.createSymbolicLink(atPath: overlay.appendingPathComponent(link).path, withDestinationPath: TestControlPlane.repositoryRoot + "/" + target)
+        }
+        try "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [base]\ncomponents: [policy]\n"
+            .write(to: overlay.appendingPathComponent("kustomization.yaml"), atomically: true, encoding: .utf8)
+        let (code, manifests) = try TestProcess.run("/usr/bin/env", ["kubectl", "kustomize", overlay.path])
+        try #require(code == 0, "\(manifests)")
+        #expect(manifests.contains("- --allowed-service-accounts=default"))
+        #expect(manifests.contains("kind: ClusterRoleBinding") && manifests.contains("name: sked-namespaces"))
     }
 }
