@@ -60,6 +60,8 @@ struct OperatorCommand: AsyncParsableCommand {
     var flinkCleanupTimeout: String?
     @Option(name: .customLong("flink-follow-redirects"), help: "Redirects of JobManager and JAR URLs that are followed: same-origin (headers kept; a redirect to another host is refused), any (another host too, without the request's headers) or none; https to http never (env SKED_FLINK_FOLLOW_REDIRECTS; default same-origin).")
     var flinkFollowRedirects: String?
+    @Option(name: .customLong("flink-require-secret-label"), help: "Send a headersSecretRef Secret only when it is labelled sked.dev/flink-headers=true by its owner: true or false (env SKED_FLINK_REQUIRE_SECRET_LABEL; default true).")
+    var flinkRequireSecretLabel: Bool?
     @Option(name: .customLong("allowed-url-cidrs"), help: "Comma-separated address ranges JobManager and JAR URLs may resolve to; when set, no other range is (env SKED_ALLOWED_URL_CIDRS). A range here also undoes a default denial as wide or wider, e.g. 127.0.0.0/8.")
     var allowedURLCIDRs: String?
     @Option(name: .customLong("denied-url-cidrs"), help: "Comma-separated address ranges JobManager and JAR URLs may not resolve to, besides the defaults: link-local (cloud metadata), loopback and unspecified addresses; the API server's own address and port is always refused (env SKED_DENIED_URL_CIDRS).")
@@ -87,7 +89,7 @@ struct OperatorCommand: AsyncParsableCommand {
             healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: gracefulShutdownTimeout, kubeAPIQPS: kubeAPIQPS,
             kubeAPIBurst: kubeAPIBurst, defaultTimeZone: defaultTimeZone, flinkPollInterval: flinkPollInterval,
             flinkMaxJarBytes: flinkMaxJarBytes, flinkCleanupTimeout: flinkCleanupTimeout, flinkFollowRedirects: flinkFollowRedirects,
-            allowedURLCIDRs: allowedURLCIDRs, deniedURLCIDRs: deniedURLCIDRs, allowedServiceAccounts: allowedServiceAccounts,
+            flinkRequireSecretLabel: flinkRequireSecretLabel,            allowedURLCIDRs: allowedURLCIDRs, deniedURLCIDRs: deniedURLCIDRs, allowedServiceAccounts: allowedServiceAccounts,
             webhookBindAddress: webhookBindAddress, webhookCertDir: webhookCertDir, webhookCertSecret: webhookCertSecret,
             webhookCertHosts: webhookCertHosts, webhookConfiguration: webhookConfiguration, webhookCertCheckInterval: webhookCertCheckInterval)
     }

@@ -55,7 +55,7 @@ struct OperatorService: Service {
             client: client,
             configuration: .init(
                 namespaces: settings.namespaces, workers: settings.workers, defaultTimeZone: settings.defaultTimeZone,
-                flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes),
+                flink: FlinkTarget.Settings(pollInterval: settings.flinkPollInterval.seconds, maxJarBytes: settings.flinkMaxJarBytes, requireHeadersSecretLabel: settings.flinkRequireSecretLabel),
                 cleanupTimeout: settings.flinkCleanupTimeout.seconds, transports: .external(proxies: settings.proxies, redirects: settings.flinkFollowRedirects, egress: egress),
                 serviceAccounts: settings.serviceAccounts),
             logger: logger)

@@ -47,6 +47,8 @@ struct OperatorSettings: Sendable, Equatable {
     var proxies: ProxyEnvironment = .none
     /// Which redirects of JobManager and JAR URLs are followed.
     var flinkFollowRedirects: RedirectPolicy = .sameOrigin
+    /// Header Secrets must carry `FlinkTarget.headersSecretLabel`.
+    var flinkRequireSecretLabel = true
     /// Address ranges JobManager and JAR URLs may (not) resolve to, besides `EgressPolicy.defaultDenied`.
     var allowedURLCIDRs: [IPNetwork] = []
     var deniedURLCIDRs: [IPNetwork] = []
@@ -100,6 +102,7 @@ struct OperatorSettings: Sendable, Equatable {
         var flinkMaxJarBytes: Int?
         var flinkCleanupTimeout: String?
         var flinkFollowRedirects: String? = nil
+        var flinkRequireSecretLabel: Bool? = nil
         var allowedURLCIDRs: String? = nil
         var deniedURLCIDRs: String? = nil
         var allowedServiceAccounts: String? = nil
@@ -197,6 +200,7 @@ struct OperatorSettings: Sendable, Equatable {
             throw SettingsError("--flink-follow-redirects \"\(redirects)\" must be same-origin, any or none")
         }
         settings.flinkFollowRedirects = policy
+        settings.flinkRequireSecretLabel = try f.flinkRequireSecretLabel ?? env["SKED_FLINK_REQUIRE_SECRET_LABEL"].map { try bool($0, "SKED_FLINK_REQUIRE_SECRET_LABEL") } ?? true
         settings.allowedURLCIDRs = try cidrs(pick(f.allowedURLCIDRs, "SKED_ALLOWED_URL_CIDRS"), "--allowed-url-cidrs")
         settings.deniedURLCIDRs = try cidrs(pick(f.deniedURLCIDRs, "SKED_DENIED_URL_CIDRS"), "--denied-url-cidrs")
         // Unset or "*": any (CronJob's behaviour). Empty: none but what Namespaces' annotations allow.

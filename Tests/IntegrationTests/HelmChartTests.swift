@@ -218,7 +218,7 @@ import Yams
             let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(args.contains("--leader-elect=true"), "\(args)")
             #expect(args.contains("--flink-poll-interval=10s") && args.contains("--flink-max-jar-bytes=536870912") && args.contains("--flink-cleanup-timeout=5m"), "\(args)")
-            #expect(args.contains("--flink-follow-redirects=same-origin"), "\(args)")
+            #expect(args.contains("--flink-follow-redirects=same-origin") && args.contains("--flink-require-secret-label=true"), "\(args)")
             #expect(!args.contains { $0.hasPrefix("--allowed-url-cidrs") || $0.hasPrefix("--denied-url-cidrs") }, "the operator's own defaults: \(args)")
             // Room for the two JAR downloads the operator allows at once, and no more.
             let tmp = pod["volumes"]?.arrayValue?.first { $0["name"] == "tmp" }

@@ -110,7 +110,7 @@ import Testing
         let lines = CapturingLogHandler.Lines()
         try await OperatorFixture.with("leaks") { f in
             _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(
-                metadata: ObjectMeta(name: "flink-auth"), data: ["Authorization": Data("TOPSECRET-PASSWORD\u{01}rest".utf8)]))
+                metadata: ObjectMeta(name: "flink-auth", labels: [FlinkTarget.headersSecretLabel: "true"]), data: ["Authorization": Data("TOPSECRET-PASSWORD\u{01}rest".utf8)]))
             func flink(_ name: String, _ server: MisbehavingHTTPServer, secret: Bool = false) async throws {
                 var job = FlinkJobSpec(jobManagerURL: server.baseURL, jarURL: server.baseURL + "/job.jar", entryClass: "dev.sked.Job")
                 if secret { job.headersSecretRef = SecretReference(name: "flink-auth") }

@@ -72,7 +72,7 @@ import Testing
         defer { files.stop() }
         let jarURL = try files.serve("job.jar", try Data(contentsOf: URL(fileURLWithPath: cluster.testJar)))
         try await OperatorFixture.with("rbac-flink") { f in
-            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(metadata: ObjectMeta(name: "flink-headers"), data: ["X-Sked-Test": Data("secret-value-123".utf8)]))
+            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(metadata: ObjectMeta(name: "flink-headers", labels: [FlinkTarget.headersSecretLabel: "true"]), data: ["X-Sked-Test": Data("secret-value-123".utf8)]))
             let op = try OperatorProcess(arguments: [
                 "--kubeconfig", plane.operatorKubeconfig, "--namespace", f.namespace, "--leader-election-namespace", "sked-system",
                 "--leader-election-id", "sked-\(f.namespace)", "--flink-poll-interval", "500ms",

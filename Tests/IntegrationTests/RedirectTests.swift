@@ -16,7 +16,7 @@ import Testing
         defer { [elsewhere, redirecting].forEach { $0.stop() } }
         let key = "redirect-s3cret-\(UUID().uuidString.prefix(6))"
         try await OperatorFixture.with("redirects") { f in
-            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(metadata: ObjectMeta(name: "jm-auth"), data: ["X-Api-Key": Data(key.utf8)]))
+            _ = try await f.client.api(Secret.self, namespace: f.namespace).create(Secret(metadata: ObjectMeta(name: "jm-auth", labels: [FlinkTarget.headersSecretLabel: "true"]), data: ["X-Api-Key": Data(key.utf8)]))
             var job = FlinkJobSpec(jobManagerURL: redirecting.baseURL, jarURL: redirecting.baseURL + "/job.jar", entryClass: "dev.sked.Job")
             job.headersSecretRef = SecretReference(name: "jm-auth")
             _ = try await f.scheduledJobs.create(ScheduledJob(metadata: ObjectMeta(name: "redirected"), spec: ScheduledJobSpec(schedule: "*/2 * * * * *", flinkJob: job)))

@@ -34,6 +34,10 @@ SCHEDULE = "*/2 * * * * *"
 SLOW_TIMEOUT = 45
 TIMEOUT = 15
 MAX_JAR_BYTES = 1 << 20  # the flink scenario's --flink-max-jar-bytes (the test JAR is 5 KB)
+# sked's egress policy (every chaos operator allows 127.0.0.0/8): badinput denies 127.0.0.1,
+# so a name resolving to it is refused; flink denies 127.0.0.2 (its JobManager is on .1).
+BADINPUT_OPERATOR_ARGS = ["--denied-url-cidrs", "127.0.0.1/32"]
+FLINK_DENIED = "127.0.0.2/32"
 
 
 def password(rng):
@@ -186,6 +190,11 @@ def jobmanager_corpus(bad):
             ("huge-answer-jm", "10 GiB JobManager answer", "huge-length", ("FlinkUnreachable", "larger than"), TIMEOUT),
             ("endless-answer-jm", "endless chunked JobManager answer", "endless-chunk", ("FlinkUnreachable", "larger than"), TIMEOUT)]:
         h.add(name, what, h.servers[server].origin, jar, expect, timeout, transient=True, server=server)
+    # Egress policy: refused before any connection, naming the host only.
+    h.add("metadata-jm", "cloud metadata address as jobManagerURL", "http://169.254.169.254/latest/meta-data", jar,
+          ("URLNotAllowed", "inside the denied range 169.254.0.0/16"), transient=True)
+    h.add("denied-name-jm", "name resolving into a denied range as jobManagerURL", "http://localhost:9/jm", jar,
+          ("URLNotAllowed", "URL host localhost is not allowed: resolves to 127.0.0.1"), transient=True)
     return h
 
 
@@ -205,6 +214,11 @@ def jar_corpus(bad, jobmanager):
              TIMEOUT, False),
             ("endless-jar", "endless chunked JAR", "endless-chunk", ("RunStartFailed", "larger than the limit"), TIMEOUT, False)]:
         h.add(name, what, jobmanager, h.servers[server].url("/job.jar"), expect, timeout, transient=transient, server=server)
+    # Egress policy on the JAR, the JobManager (loopback, allowed) having answered.
+    h.add("metadata-jar", "cloud metadata address as jarURL", jobmanager, "http://169.254.169.254/job.jar",
+          ("URLNotAllowed", "inside the denied range 169.254.0.0/16"), transient=True)
+    h.add("denied-name-jar", "name resolving into a denied range as jarURL (inet_aton form)", jobmanager, "http://0x7f.2:9/job.jar",
+          ("URLNotAllowed", f"URL host 0x7f.2 is not allowed: resolves to 127.0.0.2, which is inside the denied range {FLINK_DENIED}"), transient=True)
     return h
 
 
@@ -220,7 +234,7 @@ class FlinkScenarioCorpus:
     def operator_args(self):
         """What the flink scenario's operator needs beyond its own: the corpus namespace, and a
         small JAR limit, so that the endless JAR ends within a second."""
-        return ["--namespace", self.bad.ns, "--flink-max-jar-bytes", str(MAX_JAR_BYTES)]
+        return ["--namespace", self.bad.ns, "--flink-max-jar-bytes", str(MAX_JAR_BYTES), "--denied-url-cidrs", FLINK_DENIED]
 
     def run(self):
         """Creates the items, checks them (the healthy ScheduledJobs keep running meanwhile), then

@@ -1,6 +1,6 @@
 """Hostile loopback HTTP servers for the chaos suite's bad-input corpus (issue #17).
 
-Each server binds 127.0.0.1 on a free port, serves every connection in its own daemon thread of
+Each server binds 127.0.0.3 (loopback, but not 127.0.0.1, which a scenario may deny) on a free port, serves every connection in its own daemon thread of
 this Python process and answers every request the same hostile way; `close()` stops it and
 closes every connection it still holds (the harness starts and stops them itself):
 
@@ -23,16 +23,18 @@ TEN_GIB = 10 * 1024 ** 3
 ZIP_MAGIC = b"PK\x03\x04"
 CHUNK = 64 * 1024
 
+HOST = "127.0.0.3"
+
 
 class HostileServer:
     def __init__(self, name, behaviour, interval=2.0):
         self.name, self.behaviour, self.interval = name, behaviour, interval
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((HOST, 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.origin = f"http://{HOST}:{self.port}"
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.open = set()

@@ -516,7 +516,10 @@ class Operator:
                      "--leader-election-id", f"chaos-{scenario.key}", "--log-format", "json",
                      "--graceful-shutdown-timeout", "10s",
                      "--metrics-bind-address", f"127.0.0.1:{self.metrics_port}",
-                     "--health-probe-bind-address", f"127.0.0.1:{self.health_port}"] + extra
+                     "--health-probe-bind-address", f"127.0.0.1:{self.health_port}",
+                     # The JobManager, its proxy and the hostile servers are on loopback, which
+                     # sked's egress policy denies by default (badinput and flink deny parts again).
+                     "--allowed-url-cidrs", "127.0.0.0/8"] + extra
         self.proc = None
         self.started_at = None
         self.ended_at = None
@@ -1365,7 +1368,8 @@ def scenario_badinput(sc, args, rng):
     ones kept firing on time meanwhile (liveness, deadline)."""
     bad = BadInput(sc, args)
     bad.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": bad.ns}}, ok=(201,))
-    start_one_operator(sc, ["--namespace", bad.ns])
+    # 127.0.0.1 denied again (the hostile servers listen on 127.0.0.3): "localhost" resolves into it.
+    start_one_operator(sc, ["--namespace", bad.ns] + hostile_corpus.BADINPUT_OPERATOR_ARGS)
     yield "ready"
     sc.sleep(args.warmup)
     invalid = corpus_invalid(bad, args.badinput_fuzz)
@@ -1376,7 +1380,8 @@ def scenario_badinput(sc, args, rng):
     # status, an Event and the log (readable by people who may not read Secrets).
     secret = "TOPSECRET-" + token()[:48] + "\x01rest"
     bad.api.must("POST", f"/api/v1/namespaces/{bad.ns}/secrets",
-                 {"metadata": {"name": "flink-auth"}, "data": {"Authorization": base64.b64encode(secret.encode()).decode()}}, ok=(201,))
+                 {"metadata": {"name": "flink-auth", "labels": {"sked.dev/flink-headers": "true"}},
+                  "data": {"Authorization": base64.b64encode(secret.encode()).decode()}}, ok=(201,))
     header = bad.spec(schedule="*/2 * * * * *", flinkJob={"jobManagerURL": "http://127.0.0.1:9", "jarURL": "http://127.0.0.1:9/job.jar",
                                                              "headersSecretRef": {"name": "flink-auth"}})
     del header["jobTemplate"]

@@ -319,7 +319,7 @@ final class FakeFlink: Sendable {
     }
 
     @Test func headersFromTheSecretGoToEveryCallAndNeverIntoErrors() async throws {
-        let secret = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"flink-auth","namespace":"ns"},"data":{"Authorization":"\#(Data("Bearer s3cret-token".utf8).base64EncodedString())"}}"#
+        let secret = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"flink-auth","namespace":"ns","labels":{"sked.dev/flink-headers":"true"}},"data":{"Authorization":"\#(Data("Bearer s3cret-token".utf8).base64EncodedString())"}}"#
         let k8s = ScriptedTransport { _ in .text(secret) }
         let target = FlinkTarget(client: .scripted(k8s), transports: flink.transports, now: { t0 })
         let sj = flinkJob { $0.headersSecretRef = SecretReference(name: "flink-auth") }
@@ -331,6 +331,18 @@ final class FakeFlink: Sendable {
         flink.state.withLock { $0.jobManagerDown = true }
         await #expect { _ = try await target.start(request("sj-2"), for: sj, spec: try spec(sj)) } throws: { !"\($0)".contains("s3cret") }
 
+        // Its owner did not let ScheduledJobs send it: nothing is sent anywhere.
+        let unlabelled = secret.replacingOccurrences(of: #","labels":{"sked.dev/flink-headers":"true"}"#, with: "")
+        flink.state.withLock { $0.jobManagerDown = false; $0.headersSeen = [] }
+        let refusing = FlinkTarget(client: .scripted(ScriptedTransport { _ in .text(unlabelled) }), transports: flink.transports, now: { t0 })
+        await #expect { _ = try await refusing.start(request("sj-4"), for: sj, spec: try spec(sj)) } throws: {
+            ($0 as? RunStartRejected)?.message == "spec.flinkJob.headersSecretRef: Secret flink-auth is not labelled sked.dev/flink-headers=true, which its owner sets to let ScheduledJobs send it as HTTP headers"
+        }
+        #expect(flink.state.withLock { $0.headersSeen }.isEmpty)
+        let optedOut = FlinkTarget(client: .scripted(ScriptedTransport { _ in .text(unlabelled) }), transports: flink.transports, settings: .init(requireHeadersSecretLabel: false), now: { t0 })
+        _ = try await optedOut.start(request("sj-5"), for: sj, spec: try spec(sj))
+        #expect(flink.state.withLock { $0.headersSeen }.contains { $0["Authorization"] == "Bearer s3cret-token" })
+
         let missing = FlinkTarget(client: .scripted(ScriptedTransport { _ in .status(404, reason: "NotFound", message: "secrets \"flink-auth\" not found") }), transports: flink.transports)
         await #expect { _ = try await missing.start(request("sj-3"), for: sj, spec: try spec(sj)) } throws: {
             ($0 as? RunStartRejected)?.message == "spec.flinkJob.headersSecretRef: Secret flink-auth not found in namespace ns"
@@ -340,7 +352,7 @@ final class FakeFlink: Sendable {
     @Test func aSecretHeaderThatHTTPCannotCarryIsRefusedByKeyNeverShowingItsValue() async throws {
         func secret(_ data: [String: String]) -> String {
             let encoded = data.map { #""\#($0.key)":"\#(Data($0.value.utf8).base64EncodedString())""# }.joined(separator: ",")
-            return #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"flink-auth","namespace":"ns"},"data":{\#(encoded)}}"#
+            return #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"flink-auth","namespace":"ns","labels":{"sked.dev/flink-headers":"true"}},"data":{\#(encoded)}}"#
         }
         let sj = flinkJob { $0.headersSecretRef = SecretReference(name: "flink-auth") }
         for (data, problem) in [

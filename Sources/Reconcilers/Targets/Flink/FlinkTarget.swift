@@ -21,11 +21,15 @@ public struct FlinkTarget: RunTarget {
         public var savepointTimeout: Duration
         /// Reconciles that may use one JobManager at once (see `JobManagerSlots`).
         public var maxReconcilesPerJobManager: Int
+        /// Only Secrets labelled `sked.dev/flink-headers: "true"` are sent as headers (see
+        /// `headersSecretLabel`); false: any Secret the operator may read.
+        public var requireHeadersSecretLabel: Bool
         /// JAR downloads at once: each may fill `maxJarBytes` of the temporary directory, whose
         /// size limit (the chart's emptyDir `sizeLimit`) is this many times `maxJarBytes`.
         public static let maxConcurrentDownloads = 2
 
-        public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300), maxReconcilesPerJobManager: Int = 4) {
+        public init(pollInterval: TimeInterval = 10, maxJarBytes: Int = 512 * 1024 * 1024, downloadTimeout: Duration = .seconds(300), requestTimeout: Duration = .seconds(30), savepointTimeout: Duration = .seconds(300), maxReconcilesPerJobManager: Int = 4, requireHeadersSecretLabel: Bool = true) {
+            self.requireHeadersSecretLabel = requireHeadersSecretLabel
             self.pollInterval = pollInterval
             self.maxJarBytes = maxJarBytes
             self.downloadTimeout = downloadTimeout
@@ -37,6 +41,12 @@ public struct FlinkTarget: RunTarget {
 
     /// The `Ready` reason while a JobManager cannot be reached.
     public static let unreachableReason = "FlinkUnreachable"
+
+    /// The label a Secret's owner sets to let ScheduledJobs send it as HTTP headers. Whoever
+    /// writes a ScheduledJob also chooses the URL the headers go to, so without this opt-in
+    /// anyone who may create a ScheduledJob could send any Secret the operator can read (an
+    /// API key, a database password) to a server of their own.
+    public static let headersSecretLabel = "sked.dev/flink-headers"
 
     let client: KubernetesClient?
     let transports: HTTPTransports
@@ -396,6 +406,9 @@ public struct FlinkTarget: RunTarget {
         guard let client else { throw failure("spec.flinkJob.headersSecretRef: Secrets cannot be read") }
         do {
             let secret = try await client.api(Secret.self, namespace: sj.metadata.namespace).get(name)
+            if settings.requireHeadersSecretLabel, secret.metadata.labels?[Self.headersSecretLabel] != "true" {
+                throw failure("spec.flinkJob.headersSecretRef: Secret \(name) is not labelled \(Self.headersSecretLabel)=true, which its owner sets to let ScheduledJobs send it as HTTP headers")
+            }
             var headers: [String: String] = [:]
             for (key, value) in (secret.data ?? [:]).sorted(by: { $0.key < $1.key }) {
                 // Checked here, so the HTTP library never refuses one: its error would repeat the value.
