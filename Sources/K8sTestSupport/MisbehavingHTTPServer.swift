@@ -67,7 +67,12 @@ public final class MisbehavingHTTPServer: Sendable {
             body = b'{"status":"RUNNING"}'
             self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
             self.wfile.write(body)
-        do_HEAD = do_GET
+        def do_HEAD(self):
+            # A HEAD answer has no body: /huge-declared announces the 300 MB a GET would get.
+            if self.path.split("/")[1] == "huge-declared":
+                self.send_response(200); self.send_header("Content-Length", str(HUGE)); self.end_headers()
+                return
+            return self.do_GET()
         do_POST = do_GET
     http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
     """#

@@ -44,6 +44,16 @@ import Testing
         }
     }
 
+    /// A HEAD answer announces what a GET would get, with no body: a JAR larger than any
+    /// answer limit is still looked at (and then refused by the JAR limit, not by this).
+    @Test func aHeadAnswersLengthIsNotABody() async throws {
+        try await withServer { server, _ in
+            let t = HTTPTransports.shared.transport(base: URL(string: server.baseURL)!)
+            let head = try await t.send(TransportRequest(method: "HEAD", target: "/huge-declared/job.jar", maxResponseBytes: 1024), timeout: .seconds(30))
+            #expect(head.status == 200 && head.headers["content-length"] == "\(MisbehavingHTTPServer.hugeBytes)" && head.body.isEmpty)
+        }
+    }
+
     @Test func flinkCallsSayTheAnswerWasTooLargeAndTheOperatorKeepsGoing() async throws {
         try await withServer(otherPaths: .huge) { _, rest in
             // Every JobManager call goes through the limit: here the job status poll.

@@ -1,4 +1,5 @@
 import Foundation
+import K8sTestSupport
 import Testing
 
 @testable import K8sClient
@@ -43,6 +44,22 @@ import Testing
             == .refuse("redirected (HTTP 308) to jm.example: redirects are not followed (--flink-follow-redirects=none)"))
     }
 
+    @Test func allHopsShareTheRequestsTimeout() async throws {
+        let timeouts = LockedBox<[Duration]>([])
+        let transports = HTTPTransports(redirects: .sameOrigin) { _ in
+            ScriptedTimeoutTransport { timeout in
+                timeouts.withLock { $0.append(timeout) }
+                Thread.sleep(forTimeInterval: 0.02)
+                return TransportResponse(status: 302, headers: ["location": "/next"], body: Data())
+            }
+        }
+        let (transport, target) = transports.transport(for: URL(string: "http://jm:8081/first")!)
+        _ = try? await transport.send(TransportRequest(method: "GET", target: target), timeout: .seconds(5))
+        let seen = timeouts.value
+        #expect(seen.count == 6 && seen.first! <= .seconds(5))
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $1 < $0 }, "each hop gets what is left, not the whole timeout again: \(seen)")
+    }
+
     @Test func aLoopEndsAfterFiveHopsWithoutAnyHeaderInTheError() async throws {
         let loop = LoopingTransport()
         let transports = HTTPTransports(redirects: .sameOrigin) { _ in loop }
@@ -64,6 +81,15 @@ final class LoopingTransport: HTTPTransport {
         count.withLock { $0 += 1 }
         return TransportResponse(status: 302, headers: ["location": request.target], body: Data())
     }
-    func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse { fatalError("not used") }
+    func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse { throw CancellationError() }
+    func shutdown() async throws {}
+}
+
+/// Answers every request with `answer(timeout)`, so a test sees the timeout each hop got.
+final class ScriptedTimeoutTransport: HTTPTransport {
+    let answer: @Sendable (Duration) -> TransportResponse
+    init(_ answer: @escaping @Sendable (Duration) -> TransportResponse) { self.answer = answer }
+    func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse { answer(timeout) }
+    func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse { throw CancellationError() }
     func shutdown() async throws {}
 }

@@ -94,7 +94,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             let body: ByteBuffer
             if (200..<300).contains(status) {
                 let limit = request.maxResponseBytes ?? maxBodyBytes
-                if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+                // A HEAD answer's Content-Length is the size a GET would get, not a body that follows.
+                if request.method != "HEAD", let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                     throw Self.tooLarge(request, status: status, limit: limit)
                 }
                 do { body = try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {

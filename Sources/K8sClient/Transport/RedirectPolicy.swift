@@ -65,21 +65,27 @@ struct RedirectingTransport: HTTPTransport {
     let make: @Sendable (_ origin: String) -> any HTTPTransport
 
     func send(_ request: TransportRequest, timeout: Duration) async throws -> TransportResponse {
-        try await following(request, status: \.status, headers: \.headers) { try await $0.send($1, timeout: timeout) }
+        try await following(request, timeout: timeout, status: \.status, headers: \.headers) { try await $0.send($1, timeout: $2) }
     }
 
     func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
-        try await following(request, status: \.status, headers: \.headers) { try await $0.stream($1, timeout: timeout) }
+        try await following(request, timeout: timeout, status: \.status, headers: \.headers) { try await $0.stream($1, timeout: $2) }
     }
 
-    /// Sends `request` with `call`, then each redirect the policy follows, up to `maxHops`.
+    /// Sends `request` with `call`, then each redirect the policy follows, up to `maxHops`,
+    /// all within `timeout` (a chain of slow redirects takes no longer than one request may).
     private func following<Response>(
-        _ request: TransportRequest, status: (Response) -> Int, headers: (Response) -> [String: String],
-        _ call: (any HTTPTransport, TransportRequest) async throws -> Response
+        _ request: TransportRequest, timeout: Duration, status: (Response) -> Int, headers: (Response) -> [String: String],
+        _ call: (any HTTPTransport, TransportRequest, Duration) async throws -> Response
     ) async throws -> Response {
+        let deadline = ContinuousClock.now + timeout
         var (transport, current, url) = (make(base), request, URL(string: base + request.target))
-        for _ in 0...RedirectPolicy.maxHops {
-            let response = try await call(transport, current)
+        for hop in 0...RedirectPolicy.maxHops {
+            let left = deadline - ContinuousClock.now
+            if hop > 0 && left <= .zero {
+                throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.path): timed out waiting for the answer (following redirects)")
+            }
+            let response = try await call(transport, current, max(left, .milliseconds(1)))
             guard RedirectPolicy.isRedirect(status(response)), let location = headers(response)["location"], let from = url else { return response }
             (transport, current, url) = try next(from: from, status: status(response), location: location, request: current)
         }

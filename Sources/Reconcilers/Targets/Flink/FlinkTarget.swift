@@ -122,7 +122,7 @@ public struct FlinkTarget: RunTarget {
                 logger.info("a submission without an answer did start its Flink job", metadata: ["run": "\(entry.name)", "flinkJobID": "\(info.flinkJobID)"])
             }
             guard let state else {
-                run.state = .finished(.failed, at: nil, message: "the JobManager at \(url.absoluteString) no longer knows Flink job \(info.flinkJobID) (it was restarted without high availability, or the job expired from its history)")
+                run.state = .finished(.failed, at: nil, message: "the JobManager at \(JarDownloader.redacted(url)) no longer knows Flink job \(info.flinkJobID) (it was restarted without high availability, or the job expired from its history)")
                 runs.append(run)
                 continue
             }
@@ -394,7 +394,10 @@ public struct FlinkTarget: RunTarget {
 
     private func unavailable(_ url: URL, _ e: FlinkRESTError) -> any Error {
         guard e.isTransient else { return e }
-        return RunTargetUnavailable(reason: Self.unreachableReason, "JobManager \(url.absoluteString): \(e.message)")
+        let prefix = "JobManager unreachable: "
+        let shown = JarDownloader.redacted(url)
+        return RunTargetUnavailable(reason: Self.unreachableReason, e.message.hasPrefix(prefix)
+            ? "JobManager \(shown) is unreachable: \(e.message.dropFirst(prefix.count))" : "JobManager \(shown): \(e.message)")
     }
 
     private func unavailable(_ message: String) -> any Error { RunTargetUnavailable(reason: "SecretUnavailable", message) }

@@ -97,13 +97,14 @@ public struct JarDownloader: Sendable {
         }
     }
 
-    /// The URL without user info or query, which may hold credentials.
+    /// The URL without user info or query, which may hold credentials (JAR and JobManager URLs
+    /// in messages).
     static func redacted(_ url: URL) -> String {
-        guard var c = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "the JAR URL" }
+        guard var c = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "the URL" }
         c.user = nil
         c.password = nil
         if c.query != nil { c.query = "…" }
-        return c.string ?? "the JAR URL"
+        return c.string ?? "the URL"
     }
 
     /// The transport's error without the request line (its query may hold credentials).
