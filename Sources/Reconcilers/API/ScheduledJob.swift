@@ -54,6 +54,22 @@ public struct ScheduledJobSpec: Codable, Sendable, Hashable {
     public var retry: RetrySpec?
     public var jobTemplate: JobTemplate?
     public var flinkJob: FlinkJobSpec?
+    /// More cron schedules beside `schedule`: their ticks are united (a tick two share runs once).
+    public var schedules: [String]?
+    /// What happens to ticks missed while the operator was down (default: Latest).
+    public var catchUp: CatchUpSpec?
+    /// RFC 3339; no tick before it, or after `endTime`.
+    public var startTime: String?
+    public var endTime: String?
+    /// After this many scheduled runs the ScheduledJob is Completed.
+    public var maxRuns: Int?
+    /// Why it is suspended, shown beside `suspend` (`kubectl get sj`).
+    public var suspendReason: String?
+    /// Ticks that do not run (holidays, freeze windows), in the ScheduledJob's time zone.
+    public var exclude: [ExclusionSpec]?
+    /// Each run starts up to this many seconds after its tick, by an offset derived from the
+    /// ScheduledJob's UID and the tick (the same on every replica), to spread load.
+    public var jitterSeconds: Int64?
 
     public init(
         schedule: String? = nil, timeZone: String? = nil, suspend: Bool? = nil, concurrencyPolicy: String? = nil,
@@ -71,6 +87,31 @@ public struct ScheduledJobSpec: Codable, Sendable, Hashable {
         self.retry = retry
         self.jobTemplate = jobTemplate
         self.flinkJob = flinkJob
+    }
+}
+
+/// `Latest` (CronJob's behaviour: only the most recent missed tick runs) or `All` (every missed
+/// tick inside the window runs, oldest first, at most `maxRuns`, the most recent ones).
+public struct CatchUpSpec: Codable, Sendable, Hashable {
+    public var policy: String?
+    public var maxRuns: Int?
+    /// How old a missed tick may be and still run; default `startingDeadlineSeconds`, else any.
+    public var windowSeconds: Int64?
+    public init(policy: String? = nil, maxRuns: Int? = nil, windowSeconds: Int64? = nil) {
+        self.policy = policy
+        self.maxRuns = maxRuns
+        self.windowSeconds = windowSeconds
+    }
+}
+
+/// Ticks matching `schedule` (a cron expression, matched to the minute for five fields) or
+/// falling on one of `dates` (YYYY-MM-DD) are skipped.
+public struct ExclusionSpec: Codable, Sendable, Hashable {
+    public var schedule: String?
+    public var dates: [String]?
+    public init(schedule: String? = nil, dates: [String]? = nil) {
+        self.schedule = schedule
+        self.dates = dates
     }
 }
 
@@ -122,6 +163,10 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     public var lastStopToken: String?
     /// Retries waiting for their backoff; kept in status so a restart does not lose them.
     public var pendingRetries: [PendingRetry]?
+    /// Ticks that did not run because an exclusion matched them.
+    public var skippedRuns: Int?
+    /// Runs started for ticks (not run-now, not retries), for `maxRuns`.
+    public var scheduledRuns: Int?
 
     public init() {}
 }

@@ -35,6 +35,8 @@ private struct Planning {
     var pendingRetries: [PendingRetry]
     var problem: SpecProblem?
     var spec: ValidatedSpec?
+    /// Why no tick will run any more, once that is so.
+    var completed: String?
 
     init(sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String, serviceAccounts: ServiceAccountPolicy) {
         self.sj = sj
@@ -211,7 +213,7 @@ private struct Planning {
     }
 
     mutating func handleSchedule(_ spec: ValidatedSpec) {
-        guard let schedule = spec.schedule else {
+        guard var timing = spec.timing else {
             // One-shot: run once, as soon as created (and not suspended).
             status.nextScheduleTime = nil
             if status.lastScheduleTime == nil && !spec.suspend {
@@ -223,35 +225,151 @@ private struct Planning {
             }
             return
         }
+        timing.jitterSeed = sj.metadata.uid ?? name
         guard !spec.suspend else {
             status.nextScheduleTime = nil
             return
         }
+        if let done = completion(spec, timing) {
+            completed = done
+            status.nextScheduleTime = nil
+            return
+        }
         let earliest = status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now
-        if let tick = NextFireTime.mostRecent(schedule, in: spec.timeZone, after: earliest, notAfter: now) {
+        if let tick = latestDue(timing, after: earliest) {
             // Ticks that already have a run (started by an operator that died before writing
             // status) are neither started again nor counted as missed.
             let ran = Set((active + finished + stopped).filter { $0.trigger == .schedule || $0.trigger == .retry }.map(\.scheduledTime))
-            let skipped = countTicks(schedule, spec.timeZone, after: earliest, before: tick, excluding: ran)
-            status.lastScheduleTime = tick
-            let late = now.timeIntervalSince(tick)
-            if ran.contains(tick) {
-                if skipped.count > 0 { addMissed(skipped.count) }
-            } else if let deadline = spec.startingDeadlineSeconds, late > TimeInterval(deadline) {
-                addMissed(skipped.count + 1)
-                event(.warning, "MissedSchedule", "Missed run scheduled at \(RFC3339.format(tick)): \(Int(late))s late, beyond startingDeadlineSeconds=\(deadline)\(skipped.text)")
-            } else {
-                if skipped.count > 0 {
-                    addMissed(skipped.count)
-                    event(.warning, "MissedSchedule", "Skipped \(skipped.label) earlier run(s) after \(RFC3339.format(earliest)); starting only the most recent one, scheduled at \(RFC3339.format(tick))")
-                }
-                let started = start(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy)
-                if !started { addMissed(1) }
+            switch spec.catchUp {
+            case .latest: catchUpLatest(tick, spec, timing, earliest: earliest, ran: ran)
+            case .all(let maxRuns, let window): catchUpAll(through: tick, spec, timing, earliest: earliest, ran: ran, maxRuns: maxRuns, window: window)
             }
         }
-        let from = max(now, status.lastScheduleTime ?? now)
-        status.nextScheduleTime = NextFireTime.next(schedule, in: spec.timeZone, after: from)
+        if let done = completion(spec, timing) {
+            completed = done
+            status.nextScheduleTime = nil
+            return
+        }
+        // Ticks after the last one handled whose start is still to come (a jittered tick can be
+        // in the past and start in the future). Long past ones need no walk.
+        let horizon = now.addingTimeInterval(-TimeInterval(timing.jitterSeconds) - 1)
+        let from = max(status.lastScheduleTime ?? earliest, horizon)
+        status.nextScheduleTime = timing.upcomingStarts(after: from, count: 64).first { $0 > now }
         if let next = status.nextScheduleTime { wakeups.append(next) }
+    }
+
+    /// The most recent tick after `earliest` whose start (tick plus jitter) has come. With a
+    /// jitter below the schedule's period at most one tick waits for its start: the one before
+    /// it is then the latest due.
+    mutating func latestDue(_ timing: EffectiveSchedule, after earliest: Date) -> Date? {
+        guard let tick = timing.mostRecent(after: earliest, notAfter: now) else { return nil }
+        guard timing.due(tick) > now else { return tick }
+        wakeups.append(timing.due(tick))
+        guard let before = timing.mostRecent(after: earliest, notAfter: tick.addingTimeInterval(-1)), timing.due(before) <= now else { return nil }
+        return before
+    }
+
+    /// Why no tick will run any more (`maxRuns` reached, `endTime` passed), or nil.
+    func completion(_ spec: ValidatedSpec, _ timing: EffectiveSchedule) -> String? {
+        if let maxRuns = spec.maxRuns, (status.scheduledRuns ?? 0) >= maxRuns { return "maxRuns=\(maxRuns) runs were started" }
+        if let end = timing.endTime, now > end, timing.next(after: max(status.lastScheduleTime ?? .distantPast, now)) == nil {
+            return "endTime \(RFC3339.format(end)) has passed"
+        }
+        return nil
+    }
+
+    /// CronJob's behaviour: the most recent due tick runs, the ticks missed before it are counted.
+    mutating func catchUpLatest(_ tick: Date, _ spec: ValidatedSpec, _ timing: EffectiveSchedule, earliest: Date, ran: Set<Date>) {
+        let skipped = countTicks(timing, after: earliest, before: tick, excluding: ran)
+        status.lastScheduleTime = tick
+        addSkipped(skipped.excluded)
+        let late = now.timeIntervalSince(timing.due(tick))
+        if ran.contains(tick) {
+            if skipped.count > 0 { addMissed(skipped.count) }
+        } else if timing.isExcluded(tick) {
+            if skipped.count > 0 { addMissed(skipped.count) }
+            excluded(tick)
+        } else if let deadline = spec.startingDeadlineSeconds, late > TimeInterval(deadline) {
+            addMissed(skipped.count + 1)
+            event(.warning, "MissedSchedule", "Missed run scheduled at \(RFC3339.format(tick)): \(Int(late))s late, beyond startingDeadlineSeconds=\(deadline)\(skipped.text)")
+        } else {
+            if skipped.count > 0 {
+                addMissed(skipped.count)
+                event(.warning, "MissedSchedule", "Skipped \(skipped.label) earlier run(s) after \(RFC3339.format(earliest)); starting only the most recent one, scheduled at \(RFC3339.format(tick))")
+            }
+            if startScheduled(tick, spec) == false { addMissed(1) }
+        }
+    }
+
+    /// `catchUp.policy: All`: every tick since the last one handled runs, oldest first, if it is
+    /// inside the window and among the `maxRuns` most recent. Under Forbid they run one after
+    /// another: the rest wait (the last tick handled stays before them) while inside the window.
+    ///
+    /// The ticks to run are found backwards from the latest (each step O(log n)), so a week of
+    /// per-second ticks costs no more than `maxRuns` steps; the older ones are only counted.
+    mutating func catchUpAll(through tick: Date, _ spec: ValidatedSpec, _ timing: EffectiveSchedule, earliest: Date, ran: Set<Date>, maxRuns: Int, window: Int64?) {
+        let quota = spec.maxRuns.map { max(0, $0 - (status.scheduledRuns ?? 0)) } ?? Int.max
+        let wanted = min(maxRuns, quota)
+        var chosen: [Date] = []      // newest first
+        var excludedNewer: [Date] = []
+        var cursor: Date? = tick
+        var scanned = 0
+        while let t = cursor, chosen.count < wanted, scanned < wanted + 1000 {
+            scanned += 1
+            if let w = window, now.timeIntervalSince(timing.due(t)) > TimeInterval(w) { break }
+            if timing.isExcluded(t) { excludedNewer.append(t) } else if !ran.contains(t) { chosen.append(t) }
+            cursor = timing.mostRecent(after: earliest, notAfter: t.addingTimeInterval(-1))
+        }
+        guard let oldest = chosen.last else {
+            // Nothing to run: every tick up to the latest is counted, as under Latest.
+            let skipped = countTicks(timing, after: earliest, before: tick.addingTimeInterval(1), excluding: ran)
+            status.lastScheduleTime = tick
+            addSkipped(skipped.excluded)
+            if skipped.count > 0 {
+                addMissed(skipped.count)
+                event(.warning, "MissedSchedule", "Missed \(skipped.label) run(s) scheduled after \(RFC3339.format(earliest)): older than the catch-up window")
+            }
+            return
+        }
+        // The ticks before the oldest to run: missed (too old, beyond maxRuns) or excluded.
+        let before = countTicks(timing, after: earliest, before: oldest, excluding: ran)
+        addSkipped(before.excluded)
+        if before.count > 0 {
+            addMissed(before.count)
+            event(.warning, "MissedSchedule", "Missed \(before.label) run(s) scheduled after \(RFC3339.format(earliest)) and before \(RFC3339.format(oldest)): older than the catch-up window or beyond catchUp.maxRuns=\(maxRuns)")
+        }
+        if spec.concurrencyPolicy == .forbid {
+            // One at a time; the next waits for this one (its end wakes us) or for its window.
+            guard active.isEmpty else {
+                if let previous = timing.mostRecent(after: earliest, notAfter: oldest.addingTimeInterval(-1)) { status.lastScheduleTime = previous }
+                return
+            }
+            if !startScheduled(oldest, spec) { addMissed(1) }
+            status.lastScheduleTime = oldest
+            if oldest != tick { event(.normal, "CatchingUp", "Started the missed run scheduled at \(RFC3339.format(oldest)); \(chosen.count - 1) more wait for it (catchUp.policy All, concurrencyPolicy Forbid)") }
+            return
+        }
+        var started = 0
+        for t in chosen.reversed() {
+            if startScheduled(t, spec) { started += 1 } else { addMissed(1) }
+        }
+        status.lastScheduleTime = tick
+        for t in excludedNewer.reversed() { excluded(t) }
+        if chosen.count > 1 || oldest != tick {
+            event(.normal, "CatchingUp", "Started \(started) missed run(s) scheduled from \(RFC3339.format(oldest)) to \(RFC3339.format(chosen.first!)) (catchUp.policy All)")
+        }
+    }
+
+    /// Starts the run of a tick; counts it for `maxRuns`.
+    mutating func startScheduled(_ tick: Date, _ spec: ValidatedSpec) -> Bool {
+        let started = start(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy)
+        if started { status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1 }
+        return started
+    }
+
+    mutating func excluded(_ tick: Date) {
+        addSkipped(1)
+        event(.normal, "RunExcluded", "Skipped the run scheduled at \(RFC3339.format(tick)): it falls in an exclusion (spec.exclude)")
     }
 
     /// Saturating: the count in status may have been written by someone else.
@@ -260,20 +378,30 @@ private struct Planning {
         status.missedRuns = overflow ? Int.max : sum
     }
 
-    /// Ticks strictly between `earliest` and `tick` (missed ones), counted up to a cap so that
-    /// a per-second schedule after long downtime costs nothing; beyond the cap the count says so.
-    func countTicks(_ s: CronSchedule, _ tz: TimeZone, after earliest: Date, before tick: Date, excluding ran: Set<Date>) -> (count: Int, label: String, text: String) {
+    mutating func addSkipped(_ n: Int) {
+        guard n > 0 else { return }
+        let (sum, overflow) = (status.skippedRuns ?? 0).addingReportingOverflow(n)
+        status.skippedRuns = overflow ? Int.max : sum
+    }
+
+    /// Ticks strictly between `earliest` and `tick`: the missed ones and, apart, the excluded
+    /// ones, counted up to a cap so that a per-second schedule after long downtime costs
+    /// nothing; beyond the cap the count says so.
+    func countTicks(_ timing: EffectiveSchedule, after earliest: Date, before tick: Date, excluding ran: Set<Date>) -> (count: Int, excluded: Int, label: String, text: String) {
         let cap = 1000
         var n = 0
+        var excludedCount = 0
         var cursor = earliest
         var steps = 0
-        while n <= cap, steps <= cap + ran.count, let t = NextFireTime.next(s, in: tz, after: cursor), t < tick {
-            if !ran.contains(t) { n += 1 }
+        while n + excludedCount <= cap, steps <= cap + ran.count, let t = timing.next(after: cursor), t < tick {
+            if !ran.contains(t) {
+                if timing.isExcluded(t) { excludedCount += 1 } else { n += 1 }
+            }
             steps += 1
             cursor = t
         }
         let label = n > cap ? "more than \(cap)" : "\(n)"
-        return (min(n, cap), label, n > 0 ? "; \(label) earlier run(s) were also missed" : "")
+        return (min(n, cap), excludedCount, label, n > 0 ? "; \(label) earlier run(s) were also missed" : "")
     }
 
     // MARK: History
@@ -329,7 +457,11 @@ private struct Planning {
             ready = Condition(type: "Ready", status: "False", reason: problem.reason, message: problem.message, lastTransitionTime: now, observedGeneration: sj.metadata.generation)
         } else if spec?.suspend == true {
             s.phase = active.isEmpty ? "Suspended" : "Running"
-            ready = Condition(type: "Ready", status: "True", reason: "Suspended", message: "Suspended: no new runs are scheduled", lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+            let why = sj.spec.suspendReason.flatMap { $0.isEmpty ? nil : " (\($0.prefix(256)))" } ?? ""
+            ready = Condition(type: "Ready", status: "True", reason: "Suspended", message: "Suspended\(why): no new runs are scheduled", lastTransitionTime: now, observedGeneration: sj.metadata.generation)
+        } else if let completed {
+            s.phase = active.isEmpty && pendingRetries.isEmpty ? "Completed" : "Running"
+            ready = Condition(type: "Ready", status: "True", reason: "Completed", message: "No more runs are scheduled: \(completed)", lastTransitionTime: now, observedGeneration: sj.metadata.generation)
         } else if let previous = sj.status?.conditions?[type: "Ready"], previous.reason == SchedulePlanner.runStartFailedReason,
                   previous.observedGeneration == sj.metadata.generation, steps.allSatisfy({ if case .startRun = $0 { false } else { true } }) {
             // A run the target refused (a JAR that is not a JAR, an unknown entry class) stays

@@ -1,4 +1,5 @@
 import Foundation
+import K8sClient
 
 /// What a run is: a Kubernetes Job, or a Flink job with its validated settings.
 public enum RunKind: Sendable, Hashable {
@@ -37,10 +38,24 @@ public enum ConcurrencyPolicy: String, Sendable, Hashable, CaseIterable {
     case allow = "Allow", forbid = "Forbid", replace = "Replace"
 }
 
+/// What happens to ticks missed while nobody looked (the operator was down, or a Forbid run held them).
+public enum CatchUpPolicy: Sendable, Hashable {
+    /// Only the most recent missed tick runs (CronJob's behaviour); the others are counted missed.
+    case latest
+    /// Every missed tick no older than `window` seconds (nil: any) runs, oldest first, at most
+    /// `maxRuns` of them (the most recent ones).
+    case all(maxRuns: Int, window: Int64?)
+}
+
 /// A spec that passed validation, with its defaults applied.
 public struct ValidatedSpec: Sendable {
     public var kind: RunKind = .job
-    public var schedule: CronSchedule?
+    /// The first of `timing.crons` (nil: a one-shot run).
+    public var schedule: CronSchedule? { timing?.crons.first }
+    /// When the ticks are (nil: a one-shot run). The jitter seed is set by the planner (the UID).
+    public var timing: EffectiveSchedule?
+    public var catchUp: CatchUpPolicy = .latest
+    public var maxRuns: Int?
     public var timeZone: TimeZone
     public var suspend: Bool
     public var concurrencyPolicy: ConcurrencyPolicy
@@ -77,6 +92,13 @@ public enum SpecBounds {
     /// The largest attempt number read back from a Job or from status (someone else may have
     /// written it): beyond any retry limit, so it never gets a further retry.
     public static let maxAttempt = maxRetryLimit + 1
+    /// Missed ticks one catch-up starts at most.
+    public static let maxCatchUpRuns = 100
+    public static let maxSchedules = 16
+    public static let maxExclusions = 32
+    public static let maxExcludedDates = 400
+    public static let maxJitterSeconds: Int64 = 86_400
+    public static let maxRuns = 1_000_000_000
 }
 
 /// Why a spec is unusable: the `Ready` condition's reason and a message naming the field.
@@ -109,15 +131,28 @@ extension ScheduledJobSpec {
             return .failure(problem)
         }
 
-        var parsed: CronSchedule?
+        var crons: [CronSchedule] = []
         if let text = schedule {
-            do { parsed = try ScheduleParser.parse(text) } catch {
+            do { crons.append(try ScheduleParser.parse(text)) } catch {
                 return .failure(.invalidSchedule("spec.schedule: \(error)"))
+            }
+        }
+        if (schedules?.count ?? 0) > SpecBounds.maxSchedules {
+            return .failure(.invalidSchedule("spec.schedules: at most \(SpecBounds.maxSchedules) schedules, got \(schedules!.count)"))
+        }
+        for (i, text) in (schedules ?? []).enumerated() {
+            do { crons.append(try ScheduleParser.parse(text)) } catch {
+                return .failure(.invalidSchedule("spec.schedules[\(i)]: \(error)"))
             }
         }
         let zoneName = (timeZone?.isEmpty ?? true) ? defaultTimeZone : timeZone!
         guard let zone = TimeZone(identifier: zoneName) else {
             return .failure(.invalidTimeZone("spec.timeZone: unknown time zone \"\(zoneName)\" (use an IANA name such as Europe/Berlin)"))
+        }
+        let timing: EffectiveSchedule?
+        switch scheduling(crons, zone) {
+        case .success(let t): timing = t
+        case .failure(let p): return .failure(p)
         }
         let policyName = concurrencyPolicy ?? "Allow"
         guard let policy = ConcurrencyPolicy(rawValue: policyName) else {
@@ -135,15 +170,99 @@ extension ScheduledJobSpec {
             inRange(retry?.limit, "retry.limit", 0...SpecBounds.maxRetryLimit),
             inRange(retry?.backoffSeconds, "retry.backoffSeconds", 0...SpecBounds.maxSeconds),
             inRange(retry?.maxBackoffSeconds, "retry.maxBackoffSeconds", 0...SpecBounds.maxSeconds),
+            inRange(maxRuns, "maxRuns", 1...SpecBounds.maxRuns),
+            inRange(catchUp?.maxRuns, "catchUp.maxRuns", 1...SpecBounds.maxCatchUpRuns),
+            inRange(catchUp?.windowSeconds, "catchUp.windowSeconds", 0...SpecBounds.maxSeconds),
         ]
         if let problem = checks.compactMap({ $0 }).first { return .failure(problem) }
+        var catchUpPolicy = CatchUpPolicy.latest
+        switch catchUp?.policy ?? "Latest" {
+        case "Latest":
+            if catchUp?.maxRuns != nil || catchUp?.windowSeconds != nil {
+                return .failure(.invalidSpec("spec.catchUp: maxRuns and windowSeconds apply to policy All only (policy is Latest)"))
+            }
+        case "All":
+            if policy == .replace {
+                return .failure(.invalidSpec("spec.catchUp.policy: All does not go with concurrencyPolicy Replace (each caught-up run would stop the one before it)"))
+            }
+            catchUpPolicy = .all(maxRuns: catchUp?.maxRuns ?? 10, window: catchUp?.windowSeconds ?? startingDeadlineSeconds)
+        case let other:
+            return .failure(.invalidSpec("spec.catchUp.policy: \"\(other)\" is not one of Latest, All"))
+        }
+        if timing == nil, catchUp != nil || maxRuns != nil || startTime != nil || endTime != nil || !(exclude ?? []).isEmpty || (jitterSeconds ?? 0) != 0 {
+            return .failure(.invalidSpec("spec: catchUp, maxRuns, startTime, endTime, exclude and jitterSeconds need a schedule (spec.schedule or spec.schedules)"))
+        }
 
         return .success(ValidatedSpec(
-            kind: kind, schedule: parsed, timeZone: zone, suspend: suspend ?? false, concurrencyPolicy: policy,
+            kind: kind, timing: timing, catchUp: catchUpPolicy, maxRuns: maxRuns, timeZone: zone, suspend: suspend ?? false, concurrencyPolicy: policy,
             startingDeadlineSeconds: startingDeadlineSeconds,
             successfulRunsHistoryLimit: successfulRunsHistoryLimit ?? 3, failedRunsHistoryLimit: failedRunsHistoryLimit ?? 1,
             runTimeoutSeconds: runTimeoutSeconds, retryLimit: retry?.limit ?? 0,
             retryBackoffSeconds: retry?.backoffSeconds ?? 10, retryMaxBackoffSeconds: retry?.maxBackoffSeconds ?? 600))
+    }
+}
+
+extension ScheduledJobSpec {
+    /// The ticks' bounds, exclusions and jitter around `crons` (none: a one-shot run).
+    func scheduling(_ crons: [CronSchedule], _ zone: TimeZone) -> Result<EffectiveSchedule?, SpecProblem> {
+        guard !crons.isEmpty else { return .success(nil) }
+        func time(_ text: String?, _ field: String) -> Result<Date?, SpecProblem> {
+            guard let text, !text.isEmpty else { return .success(nil) }
+            guard let date = RFC3339.parse(text) else {
+                return .failure(.invalidSpec("spec.\(field): \"\(text.prefix(64))\" is not an RFC 3339 time such as 2026-12-24T18:00:00+01:00"))
+            }
+            return .success(date)
+        }
+        let start: Date?, end: Date?
+        switch (time(startTime, "startTime"), time(endTime, "endTime")) {
+        case (.failure(let p), _), (_, .failure(let p)): return .failure(p)
+        case (.success(let s), .success(let e)): (start, end) = (s, e)
+        }
+        if let start, let end, end < start {
+            return .failure(.invalidSpec("spec.endTime: \(RFC3339.format(end)) is before spec.startTime \(RFC3339.format(start))"))
+        }
+        if let j = jitterSeconds, !(0...SpecBounds.maxJitterSeconds).contains(j) {
+            return .failure(.invalidSpec("spec.jitterSeconds: must be between 0 and \(SpecBounds.maxJitterSeconds), got \(j)"))
+        }
+        let entries = exclude ?? []
+        if entries.count > SpecBounds.maxExclusions {
+            return .failure(.invalidSpec("spec.exclude: at most \(SpecBounds.maxExclusions) entries, got \(entries.count)"))
+        }
+        var exclusions: [EffectiveSchedule.Exclusion] = []
+        for (i, entry) in entries.enumerated() {
+            if entry.schedule == nil && (entry.dates ?? []).isEmpty {
+                return .failure(.invalidSpec("spec.exclude[\(i)]: set schedule or dates"))
+            }
+            if let text = entry.schedule {
+                let cron: CronSchedule
+                do { cron = try ScheduleParser.parse(text) } catch {
+                    return .failure(.invalidSchedule("spec.exclude[\(i)].schedule: \(error)"))
+                }
+                if case .every = cron.kind {
+                    return .failure(.invalidSchedule("spec.exclude[\(i)].schedule: \"\(text)\" is an interval, not a calendar; use cron fields such as \"* * 25 12 *\""))
+                }
+                let fields = text.split(whereSeparator: \.isWhitespace).count
+                exclusions.append(.schedule(cron, toTheSecond: fields == 6 && !text.hasPrefix("@")))
+            }
+            let dates = entry.dates ?? []
+            if dates.count > SpecBounds.maxExcludedDates {
+                return .failure(.invalidSpec("spec.exclude[\(i)].dates: at most \(SpecBounds.maxExcludedDates) dates, got \(dates.count)"))
+            }
+            for (j, date) in dates.enumerated() where !Self.isDate(date) {
+                return .failure(.invalidSpec("spec.exclude[\(i)].dates[\(j)]: \"\(date.prefix(32))\" is not a date like 2026-12-31"))
+            }
+            if !dates.isEmpty { exclusions.append(.dates(Set(dates))) }
+        }
+        return .success(EffectiveSchedule(crons: crons, timeZone: zone, startTime: start, endTime: end, exclusions: exclusions, jitterSeconds: jitterSeconds ?? 0))
+    }
+
+    /// `YYYY-MM-DD` naming a day that exists.
+    static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1 else { return false }
+        let days = [31, (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return d <= days[m - 1]
     }
 }
 
