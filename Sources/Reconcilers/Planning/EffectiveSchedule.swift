@@ -98,7 +98,7 @@ public struct EffectiveSchedule: Sendable {
         return out
     }
 
-    static func localDate(_ date: Date, in zone: TimeZone) -> String {
+    public static func localDate(_ date: Date, in zone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let c = calendar.dateComponents([.year, .month, .day], from: date)

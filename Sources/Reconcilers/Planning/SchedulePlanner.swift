@@ -272,7 +272,8 @@ private struct Planning {
     /// Why no tick will run any more (`maxRuns` reached, `endTime` passed), or nil.
     func completion(_ spec: ValidatedSpec, _ timing: EffectiveSchedule) -> String? {
         if let maxRuns = spec.maxRuns, (status.scheduledRuns ?? 0) >= maxRuns { return "maxRuns=\(maxRuns) runs were started" }
-        if let end = timing.endTime, now > end, timing.next(after: max(status.lastScheduleTime ?? .distantPast, now)) == nil {
+        // Past the end, with every tick up to it handled.
+        if let end = timing.endTime, now > end, timing.next(after: status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now) == nil {
             return "endTime \(RFC3339.format(end)) has passed"
         }
         return nil
