@@ -283,7 +283,7 @@ private struct Planning {
     mutating func catchUpLatest(_ tick: Date, _ spec: ValidatedSpec, _ timing: EffectiveSchedule, earliest: Date, ran: Set<Date>) {
         let skipped = countTicks(timing, after: earliest, before: tick, excluding: ran)
         status.lastScheduleTime = tick
-        addSkipped(skipped.excluded)
+        skippedByExclusion(skipped.excluded, after: earliest, before: tick)
         let late = now.timeIntervalSince(timing.due(tick))
         if ran.contains(tick) {
             if skipped.count > 0 { addMissed(skipped.count) }
@@ -325,7 +325,7 @@ private struct Planning {
             // Nothing to run: every tick up to the latest is counted, as under Latest.
             let skipped = countTicks(timing, after: earliest, before: tick.addingTimeInterval(1), excluding: ran)
             status.lastScheduleTime = tick
-            addSkipped(skipped.excluded)
+            skippedByExclusion(skipped.excluded, after: earliest, before: tick.addingTimeInterval(1))
             if skipped.count > 0 {
                 addMissed(skipped.count)
                 event(.warning, "MissedSchedule", "Missed \(skipped.label) run(s) scheduled after \(RFC3339.format(earliest)): older than the catch-up window")
@@ -334,7 +334,7 @@ private struct Planning {
         }
         // The ticks before the oldest to run: missed (too old, beyond maxRuns) or excluded.
         let before = countTicks(timing, after: earliest, before: oldest, excluding: ran)
-        addSkipped(before.excluded)
+        skippedByExclusion(before.excluded, after: earliest, before: oldest)
         if before.count > 0 {
             addMissed(before.count)
             event(.warning, "MissedSchedule", "Missed \(before.label) run(s) scheduled after \(RFC3339.format(earliest)) and before \(RFC3339.format(oldest)): older than the catch-up window or beyond catchUp.maxRuns=\(maxRuns)")
@@ -366,6 +366,13 @@ private struct Planning {
         let started = start(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy)
         if started { status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1 }
         return started
+    }
+
+    /// Ticks between two looks that fell in an exclusion: counted, and said once.
+    mutating func skippedByExclusion(_ n: Int, after: Date, before: Date) {
+        guard n > 0 else { return }
+        addSkipped(n)
+        event(.normal, "RunExcluded", "Skipped \(n) run(s) scheduled after \(RFC3339.format(after)) and before \(RFC3339.format(before)): they fall in an exclusion (spec.exclude)")
     }
 
     mutating func excluded(_ tick: Date) {
