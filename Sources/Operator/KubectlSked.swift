@@ -98,19 +98,39 @@ struct KubectlSked: AsyncParsableCommand {
     }
 
     struct Next: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "next", abstract: "Show the next fire times of a live ScheduledJob.")
+        static let configuration = CommandConfiguration(commandName: "next", abstract: "Show when the next runs of a live ScheduledJob start (after exclusions, bounds and jitter).")
         @OptionGroup var target: Target
-        @Option(help: "How many fire times to print.")
+        @Option(help: "How many start times to print.")
         var count: Int = 5
         func run() async throws {
             let sj = try await target.with { api in try await api.get(target.name) }
-            guard let schedule = sj.spec.schedule else { throw fail("scheduledjob \"\(target.name)\" has no schedule (a one-shot run)") }
-            if sj.spec.suspend == true { print("(suspended: no runs will start until resumed)") }
             do {
-                print(try NextCommand.render(schedule: schedule, timeZone: sj.spec.timeZone ?? "UTC", from: nil, count: count, json: false, now: Date()))
+                print(try Self.render(sj, count: count, now: Date()))
             } catch let e as NextCommand.NextError {
                 throw fail(e.message)
             }
+        }
+
+        /// The effective start times, as the operator computes them; a pure function of the object.
+        static func render(_ sj: ScheduledJob, count: Int, now: Date) throws -> String {
+            guard count >= 1 && count <= 10_000 else { throw NextCommand.NextError(message: "--count must be between 1 and 10000, got \(count)") }
+            let spec: ValidatedSpec
+            switch sj.spec.validated() {
+            case .success(let s): spec = s
+            case .failure(let problem): throw NextCommand.NextError(message: "scheduledjob \"\(sj.metadata.name ?? "")\" is invalid: \(problem.message)")
+            }
+            guard var timing = spec.timing else { throw NextCommand.NextError(message: "scheduledjob \"\(sj.metadata.name ?? "")\" has no schedule (a one-shot run)") }
+            timing.jitterSeed = sj.metadata.uid ?? sj.metadata.name ?? ""
+            var lines: [String] = []
+            if spec.suspend { lines.append("(suspended\(sj.spec.suspendReason.map { ": \($0)" } ?? ""): no runs will start until resumed)") }
+            if let maxRuns = spec.maxRuns, (sj.status?.scheduledRuns ?? 0) >= maxRuns { return (lines + ["(completed: maxRuns=\(maxRuns) runs were started)"]).joined(separator: "\n") }
+            let from = max(now.addingTimeInterval(-TimeInterval(timing.jitterSeconds) - 1), sj.status?.lastScheduleTime ?? .distantPast)
+            var starts = timing.upcomingStarts(after: from, count: count + 64).filter { $0 > now }
+            if let maxRuns = spec.maxRuns { starts = Array(starts.prefix(max(0, maxRuns - (sj.status?.scheduledRuns ?? 0)))) }
+            starts = Array(starts.prefix(count))
+            if starts.isEmpty { lines.append(timing.endTime.map { "(no run starts before endTime \(RFC3339.format($0)))" } ?? "(no start time within five years)") }
+            lines += starts.map { LocalTime.format($0, in: spec.timeZone) }
+            return lines.joined(separator: "\n")
         }
     }
 }
