@@ -94,4 +94,35 @@ import Testing
             #expect(!seconds.isEmpty && seconds.allSatisfy { $0 % 4 == 2 }, "\(seconds)")
         }
     }
+
+    @Test func enqueuedTicksWaitInStatusAcrossARestartAndStartInOrder() async throws {
+        try await OperatorFixture.with("sched-enqueue") { f in
+            _ = try await f.create("queue", schedule: "*/2 * * * * *") {
+                $0.concurrencyPolicy = "Enqueue"
+                $0.maxQueued = 3
+            }
+            var queued: [QueuedRun] = []
+            try await f.running {
+                // The first Job never ends by itself here (no node): the next ticks queue.
+                let filled = await eventually(timeout: .seconds(60)) {
+                    queued = (try? await f.scheduledJobs.get("queue").status?.queued) ?? []
+                    return queued.count >= 2
+                }
+                #expect(filled)
+            }
+            let jobs = try await f.childJobs(of: "queue")
+            #expect(jobs.count == 1, "one active run: \(jobs.compactMap(\.metadata.name))")
+            // A restart keeps the queue (it is in status); the first Job ends: the oldest queued tick starts.
+            try await f.running {
+                let waiting = try await f.scheduledJobs.get("queue").status?.queued ?? []
+                #expect(waiting.prefix(2) == queued.prefix(2), "the queue survived the restart")
+                try await f.finish(jobs[0], succeeded: true)
+                #expect(try await eventually(timeout: .seconds(60)) { try await f.childJobs(of: "queue").count >= 2 })
+            }
+            let names = try await f.childJobs(of: "queue").compactMap(\.metadata.name)
+            #expect(names.contains("queue-\(Int64(queued[0].scheduledTime.timeIntervalSince1970))"), "\(names) after queue \(queued)")
+            let status = try await f.scheduledJobs.get("queue").status
+            #expect((status?.queued?.count ?? 0) <= 3 && status?.queuedRuns == status?.queued?.count ?? 0, "maxQueued 3: \(String(describing: status))")
+        }
+    }
 }

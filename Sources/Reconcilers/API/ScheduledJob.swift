@@ -70,6 +70,8 @@ public struct ScheduledJobSpec: Codable, Sendable, Hashable {
     /// Each run starts up to this many seconds after its tick, by an offset derived from the
     /// ScheduledJob's UID and the tick (the same on every replica), to spread load.
     public var jitterSeconds: Int64?
+    /// Under concurrencyPolicy Enqueue: how many runs may wait for the active one (1: BufferOne).
+    public var maxQueued: Int?
 
     public init(
         schedule: String? = nil, timeZone: String? = nil, suspend: Bool? = nil, concurrencyPolicy: String? = nil,
@@ -163,12 +165,27 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     public var lastStopToken: String?
     /// Retries waiting for their backoff; kept in status so a restart does not lose them.
     public var pendingRetries: [PendingRetry]?
+    /// Runs waiting for the active one to end (concurrencyPolicy Enqueue), oldest first. In
+    /// status, so a restarted operator starts them as this one would have.
+    public var queued: [QueuedRun]?
+    public var queuedRuns: Int?
     /// Ticks that did not run because an exclusion matched them.
     public var skippedRuns: Int?
     /// Runs started for ticks (not run-now, not retries), for `maxRuns`.
     public var scheduledRuns: Int?
 
     public init() {}
+}
+
+public struct QueuedRun: Codable, Sendable, Hashable {
+    public var scheduledTime: Date
+    public var runID: String
+    public var trigger: Trigger
+    public init(scheduledTime: Date, runID: String, trigger: Trigger) {
+        self.scheduledTime = scheduledTime
+        self.runID = runID
+        self.trigger = trigger
+    }
 }
 
 public enum Trigger: String, Codable, Sendable, Hashable, CaseIterable {

@@ -37,6 +37,8 @@ private struct Planning {
     var spec: ValidatedSpec?
     /// Why no tick will run any more, once that is so.
     var completed: String?
+    /// Runs waiting under Enqueue (status.queued), oldest first.
+    var queued: [QueuedRun]
 
     init(sj: ScheduledJob, runs: [ObservedRun], now: Date, defaultTimeZone: String, serviceAccounts: ServiceAccountPolicy) {
         self.sj = sj
@@ -47,6 +49,7 @@ private struct Planning {
         self.finished = runs.filter { !$0.isActive }
         self.history = status.history ?? []
         self.pendingRetries = status.pendingRetries ?? []
+        self.queued = status.queued ?? []
         switch sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts, namespace: sj.metadata.namespace) {
         case .success(let s): spec = s
         case .failure(let e): problem = e
@@ -63,6 +66,7 @@ private struct Planning {
         enforceTimeouts()
         if let spec {
             startDueRetries(spec)
+            if spec.concurrencyPolicy == .enqueue { startQueued(spec) }
             handleRunNowToken(spec)
             handleSchedule(spec)
         }
@@ -127,8 +131,10 @@ private struct Planning {
         let shown = token.count > 64 ? token.prefix(64) + "…" : token
         stopActive(stopping, result: .cancelled, message: "stopped by \(ScheduledJob.Annotation.stop)=\(shown)")
         let dropped = pendingRetries.count
+        let droppedQueued = queued.count
         pendingRetries = []
-        event(.normal, "Stopped", "Stopped \(stopping.count) active run(s)\(dropped > 0 ? " and \(dropped) pending retry(ies)" : "") for \(ScheduledJob.Annotation.stop)=\(shown)")
+        queued = []
+        event(.normal, "Stopped", "Stopped \(stopping.count) active run(s)\(dropped > 0 ? " and \(dropped) pending retry(ies)" : "")\(droppedQueued > 0 ? ", dropped \(droppedQueued) queued run(s)," : "") for \(ScheduledJob.Annotation.stop)=\(shown)")
     }
 
     mutating func enforceTimeouts() {
@@ -148,9 +154,23 @@ private struct Planning {
 
     // MARK: Starting runs
 
+    /// What became of a run that was due.
+    enum StartResult { case started, queued, refused }
+
     /// Applies the concurrency policy; returns whether the run was started.
     @discardableResult
-    mutating func start(_ request: RunRequest, policy: ConcurrencyPolicy) -> Bool {
+    mutating func start(_ request: RunRequest, policy: ConcurrencyPolicy) -> Bool { startOrQueue(request, policy: policy) == .started }
+
+    /// Applies the concurrency policy: under Enqueue a run that finds another active waits.
+    @discardableResult
+    mutating func startOrQueue(_ request: RunRequest, policy: ConcurrencyPolicy) -> StartResult {
+        if policy == .enqueue && (!active.isEmpty || !queued.isEmpty) {
+            return enqueue(request) ? .queued : .refused
+        }
+        return startNow(request, policy: policy) ? .started : .refused
+    }
+
+    mutating func startNow(_ request: RunRequest, policy: ConcurrencyPolicy) -> Bool {
         if active.count >= SpecBounds.maxActiveRuns && policy == .allow {
             event(.warning, "RunSkipped", "Skipped run \(request.name) (\(request.trigger.rawValue)): \(active.count) runs are active, the most one ScheduledJob may have")
             return false
@@ -158,7 +178,7 @@ private struct Planning {
         if !active.isEmpty {
             switch policy {
             case .allow: break
-            case .forbid:
+            case .forbid, .enqueue:
                 let names = active.map(\.name).joined(separator: ", ")
                 event(.normal, "RunSkipped", "Skipped run \(request.name) (\(request.trigger.rawValue)): concurrencyPolicy is Forbid and \(names) is still active")
                 return false
@@ -362,10 +382,42 @@ private struct Planning {
     }
 
     /// Starts the run of a tick; counts it for `maxRuns`.
+    /// Whether the tick's run was started or queued (else it counts as missed).
     mutating func startScheduled(_ tick: Date, _ spec: ValidatedSpec) -> Bool {
-        let started = start(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy)
-        if started { status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1 }
-        return started
+        switch startOrQueue(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy) {
+        case .started:
+            status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1
+            return true
+        case .queued: return true
+        case .refused: return false
+        }
+    }
+
+    // MARK: Queue (concurrencyPolicy Enqueue)
+
+    /// Queues a due run behind the active one; false when the queue is full (the run is skipped).
+    mutating func enqueue(_ request: RunRequest) -> Bool {
+        guard let spec else { return false }
+        if queued.contains(where: { $0.runID == request.runID }) { return true }
+        guard queued.count < spec.maxQueued else {
+            event(.warning, "RunSkipped", "Skipped run \(request.name) (\(request.trigger.rawValue)): \(queued.count) run(s) are already queued, maxQueued=\(spec.maxQueued)")
+            return false
+        }
+        queued.append(QueuedRun(scheduledTime: request.scheduledTime, runID: request.runID, trigger: request.trigger))
+        event(.normal, "RunQueued", "Queued run \(request.name) (\(request.trigger.rawValue)) behind \(active.map(\.name).joined(separator: ", ")) (concurrencyPolicy Enqueue, \(queued.count) waiting)")
+        return true
+    }
+
+    /// The oldest queued run starts once nothing is active. One that already exists (started
+    /// by a reconcile whose status write did not happen) only leaves the queue.
+    mutating func startQueued(_ spec: ValidatedSpec) {
+        let existing = Set((active + finished + stopped).map(\.runID))
+        queued.removeAll { existing.contains($0.runID) }
+        guard active.isEmpty, !queued.isEmpty else { return }
+        let next = queued.removeFirst()
+        if startNow(request(runID: next.runID, scheduledTime: next.scheduledTime, trigger: next.trigger), policy: .allow), next.trigger == .schedule {
+            status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1
+        }
     }
 
     /// Ticks between two looks that fell in an exclusion: counted, and said once.
@@ -452,6 +504,9 @@ private struct Planning {
         s.observedGeneration = sj.metadata.generation
         s.history = history.isEmpty ? nil : history
         s.pendingRetries = pendingRetries.isEmpty ? nil : pendingRetries
+        // A policy changed away from Enqueue keeps no queue.
+        s.queued = queued.isEmpty || spec.map({ $0.concurrencyPolicy != .enqueue }) == true ? nil : queued
+        s.queuedRuns = s.queued?.count ?? (sj.status?.queuedRuns == nil ? nil : 0)
         s.active = active.isEmpty ? nil : active.map {
             ActiveRun(name: $0.name, kind: $0.kind, uid: $0.uid, scheduledTime: $0.scheduledTime, startTime: $0.startTime ?? $0.createdAt, attempt: $0.attempt, trigger: $0.trigger,
                       runID: $0.kind == ValidatedFlinkJob.runKind ? $0.runID : nil, flink: $0.flink)

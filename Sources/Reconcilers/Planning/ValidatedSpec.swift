@@ -35,7 +35,9 @@ public struct ValidatedFlinkJob: Sendable, Hashable {
 }
 
 public enum ConcurrencyPolicy: String, Sendable, Hashable, CaseIterable {
-    case allow = "Allow", forbid = "Forbid", replace = "Replace"
+    /// Enqueue: a run due while another is active waits in `status.queued` and starts when the
+    /// active one ends (Temporal's BufferAll; with `maxQueued: 1`, BufferOne).
+    case allow = "Allow", forbid = "Forbid", replace = "Replace", enqueue = "Enqueue"
 }
 
 /// What happens to ticks missed while nobody looked (the operator was down, or a Forbid run held them).
@@ -56,6 +58,8 @@ public struct ValidatedSpec: Sendable {
     public var timing: EffectiveSchedule?
     public var catchUp: CatchUpPolicy = .latest
     public var maxRuns: Int?
+    /// Under Enqueue: runs that may wait (at most `SpecBounds.maxQueued`).
+    public var maxQueued: Int = SpecBounds.maxQueued
     public var timeZone: TimeZone
     public var suspend: Bool
     public var concurrencyPolicy: ConcurrencyPolicy
@@ -99,6 +103,8 @@ public enum SpecBounds {
     public static let maxExcludedDates = 400
     public static let maxJitterSeconds: Int64 = 86_400
     public static let maxRuns = 1_000_000_000
+    /// Runs waiting under Enqueue: each is an entry in status.
+    public static let maxQueued = 100
 }
 
 /// Why a spec is unusable: the `Ready` condition's reason and a message naming the field.
@@ -156,7 +162,7 @@ extension ScheduledJobSpec {
         }
         let policyName = concurrencyPolicy ?? "Allow"
         guard let policy = ConcurrencyPolicy(rawValue: policyName) else {
-            return .failure(.invalidSpec("spec.concurrencyPolicy: \"\(policyName)\" is not one of Allow, Forbid, Replace"))
+            return .failure(.invalidSpec("spec.concurrencyPolicy: \"\(policyName)\" is not one of Allow, Forbid, Replace, Enqueue"))
         }
         func inRange<T: BinaryInteger>(_ v: T?, _ field: String, _ range: ClosedRange<T>) -> SpecProblem? {
             guard let v, !range.contains(v) else { return nil }
@@ -171,10 +177,14 @@ extension ScheduledJobSpec {
             inRange(retry?.backoffSeconds, "retry.backoffSeconds", 0...SpecBounds.maxSeconds),
             inRange(retry?.maxBackoffSeconds, "retry.maxBackoffSeconds", 0...SpecBounds.maxSeconds),
             inRange(maxRuns, "maxRuns", 1...SpecBounds.maxRuns),
+            inRange(maxQueued, "maxQueued", 1...SpecBounds.maxQueued),
             inRange(catchUp?.maxRuns, "catchUp.maxRuns", 1...SpecBounds.maxCatchUpRuns),
             inRange(catchUp?.windowSeconds, "catchUp.windowSeconds", 0...SpecBounds.maxSeconds),
         ]
         if let problem = checks.compactMap({ $0 }).first { return .failure(problem) }
+        if maxQueued != nil && policy != .enqueue {
+            return .failure(.invalidSpec("spec.maxQueued: applies to concurrencyPolicy Enqueue only (it is \(policy.rawValue))"))
+        }
         var catchUpPolicy = CatchUpPolicy.latest
         switch catchUp?.policy ?? "Latest" {
         case "Latest":
@@ -194,7 +204,7 @@ extension ScheduledJobSpec {
         }
 
         return .success(ValidatedSpec(
-            kind: kind, timing: timing, catchUp: catchUpPolicy, maxRuns: maxRuns, timeZone: zone, suspend: suspend ?? false, concurrencyPolicy: policy,
+            kind: kind, timing: timing, catchUp: catchUpPolicy, maxRuns: maxRuns, maxQueued: maxQueued ?? SpecBounds.maxQueued, timeZone: zone, suspend: suspend ?? false, concurrencyPolicy: policy,
             startingDeadlineSeconds: startingDeadlineSeconds,
             successfulRunsHistoryLimit: successfulRunsHistoryLimit ?? 3, failedRunsHistoryLimit: failedRunsHistoryLimit ?? 1,
             runTimeoutSeconds: runTimeoutSeconds, retryLimit: retry?.limit ?? 0,

@@ -210,3 +210,56 @@ import Testing
         #expect(problem { $0.exclude = [ExclusionSpec(dates: ["2024-02-29"])]; $0.catchUp = CatchUpSpec(policy: "All", maxRuns: 5, windowSeconds: 60) } == nil)
     }
 }
+
+@Suite struct BufferedOverlap {
+    let enqueue: (inout ScheduledJobSpec) -> Void = { $0.concurrencyPolicy = "Enqueue" }
+
+    @Test func aTickThatFindsAnActiveRunWaitsAndStartsWhenTheSlotFrees() {
+        let busy = run("sj-\(unix(at(-10)))", scheduled: at(-10))
+        let plan = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-10)), configure: enqueue), runs: [busy], now: at(0.3))
+        #expect(plan.startedRuns.isEmpty)
+        #expect(plan.status.queued == [QueuedRun(scheduledTime: t0, runID: "\(unix(t0))", trigger: .schedule)] && plan.status.queuedRuns == 1)
+        #expect(plan.status.missedRuns == nil, "queued, not missed")
+        #expect(plan.eventReasons.contains("RunQueued"))
+        // Another tick while still busy: it queues behind.
+        let second = SchedulePlanner.plan(scheduledJob(status: plan.status, configure: enqueue), runs: [busy], now: at(10.3))
+        #expect(second.status.queued?.map(\.scheduledTime) == [t0, at(10)])
+        // The active run ends: the oldest queued one starts (named after its tick), the other waits.
+        let done = run("sj-\(unix(at(-10)))", scheduled: at(-10), state: .finished(.succeeded, at: at(12), message: nil))
+        let freed = SchedulePlanner.plan(scheduledJob(status: second.status, configure: enqueue), runs: [done], now: at(12.1))
+        #expect(freed.startedRuns.map(\.name) == ["sj-\(unix(t0))"] && freed.startedRuns.first?.scheduledTime == t0)
+        #expect(freed.status.queued?.map(\.scheduledTime) == [at(10)])
+    }
+
+    @Test func maxQueuedOneKeepsOneWaitingAndSkipsTheRest() {
+        let busy = run("sj-\(unix(at(-10)))", scheduled: at(-10))
+        let configure: (inout ScheduledJobSpec) -> Void = { $0.concurrencyPolicy = "Enqueue"; $0.maxQueued = 1 }
+        let first = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-10)), configure: configure), runs: [busy], now: at(0.3))
+        let second = SchedulePlanner.plan(scheduledJob(status: first.status, configure: configure), runs: [busy], now: at(10.3))
+        #expect(second.status.queued?.map(\.scheduledTime) == [t0])
+        #expect(second.status.missedRuns == 1 && second.events.contains { $0.reason == "RunSkipped" && $0.message.contains("maxQueued=1") })
+    }
+
+    @Test func aQueuedRunThatAlreadyExistsIsNotStartedAgain() {
+        // A restart after the dequeue created the Job but before the status write.
+        var s = status(lastSchedule: t0)
+        s.queued = [QueuedRun(scheduledTime: t0, runID: "\(unix(t0))", trigger: .schedule)]
+        let created = run("sj-\(unix(t0))", scheduled: t0)
+        let plan = SchedulePlanner.plan(scheduledJob(status: s, configure: enqueue), runs: [created], now: at(1))
+        #expect(plan.startedRuns.isEmpty && plan.status.queued == nil)
+    }
+
+    @Test func aStopTokenDropsTheQueueAndMaxQueuedNeedsEnqueue() {
+        var s = status(lastSchedule: t0)
+        s.queued = [QueuedRun(scheduledTime: t0, runID: "\(unix(t0))", trigger: .schedule)]
+        let busy = run("sj-\(unix(at(-10)))", scheduled: at(-10))
+        let plan = SchedulePlanner.plan(scheduledJob(status: s, annotations: ["sked.dev/stop": "now"], configure: enqueue), runs: [busy], now: at(1))
+        #expect(plan.status.queued == nil && plan.stopped == [busy.name])
+        #expect(plan.events.contains { $0.reason == "Stopped" && $0.message.contains("dropped 1 queued run(s)") })
+        if case .failure(let p) = scheduledJob { $0.maxQueued = 2 }.spec.validated() {
+            #expect(p.message == "spec.maxQueued: applies to concurrencyPolicy Enqueue only (it is Allow)")
+        } else {
+            Issue.record("maxQueued without Enqueue was accepted")
+        }
+    }
+}
