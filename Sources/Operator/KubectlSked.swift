@@ -115,7 +115,7 @@ struct KubectlSked: AsyncParsableCommand {
         static func render(_ sj: ScheduledJob, count: Int, now: Date) throws -> String {
             guard count >= 1 && count <= 10_000 else { throw NextCommand.NextError(message: "--count must be between 1 and 10000, got \(count)") }
             let spec: ValidatedSpec
-            switch sj.spec.validated() {
+            switch sj.spec.validated(hashKey: sj.hashKey) {
             case .success(let s): spec = s
             case .failure(let problem): throw NextCommand.NextError(message: "scheduledjob \"\(sj.metadata.name ?? "")\" is invalid: \(problem.message)")
             }

@@ -60,7 +60,7 @@ struct LintCommand: ParsableCommand {
                 do {
                     let data = try JSONSerialization.data(withJSONObject: jsonCompatible(object))
                     let sj = try KubernetesJSON.decode(ScheduledJob.self, from: data)
-                    if case .failure(let problem) = sj.spec.validated(defaultTimeZone: defaultTimeZone) {
+                    if case .failure(let problem) = sj.spec.validated(defaultTimeZone: defaultTimeZone, hashKey: sj.hashKey) {
                         problems.append("\(path): ScheduledJob \(name): \(problem.reason): \(oneLine(problem.message))")
                     }
                 } catch {

@@ -24,9 +24,12 @@ struct NextCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of RFC 3339 UTC times.")
     var json = false
 
+    @Option(name: .customLong("for"), help: "namespace/name of the ScheduledJob an H in the schedule is hashed for.")
+    var hashKey: String?
+
     func run() throws {
         do {
-            print(try Self.render(schedule: schedule, timeZone: timeZone, from: from, count: count, json: json, now: Date()))
+            print(try Self.render(schedule: schedule, timeZone: timeZone, from: from, count: count, json: json, now: Date(), hashKey: hashKey))
         } catch let e as NextError {
             throw fail(e.message)
         }
@@ -37,9 +40,12 @@ struct NextCommand: ParsableCommand {
     }
 
     /// The command's whole output, as a pure function so it is tested without a process.
-    static func render(schedule: String, timeZone: String, from: String?, count: Int, json: Bool, now: Date) throws -> String {
+    static func render(schedule: String, timeZone: String, from: String?, count: Int, json: Bool, now: Date, hashKey: String? = nil) throws -> String {
         let parsed: CronSchedule
-        do { parsed = try ScheduleParser.parse(schedule) } catch { throw NextError(message: "\(error)") }
+        if HashedSchedule.usesH(schedule) && hashKey == nil {
+            throw NextError(message: "the schedule uses H: name the ScheduledJob it is for with --for namespace/name")
+        }
+        do { parsed = try ScheduleParser.parse(try HashedSchedule.expand(schedule, key: hashKey ?? "")) } catch { throw NextError(message: "\(error)") }
         guard let tz = TimeZone(identifier: timeZone) else {
             throw NextError(message: "unknown time zone \"\(timeZone)\" (use an IANA name such as Europe/Berlin)")
         }

@@ -31,7 +31,7 @@ public enum AdmissionReview {
         } catch {
             return "the operator cannot read this ScheduledJob (\(String("\(error)".prefix(300))))"
         }
-        if case .failure(let problem) = sj.spec.validated(defaultTimeZone: defaultTimeZone) {
+        if case .failure(let problem) = sj.spec.validated(defaultTimeZone: defaultTimeZone, hashKey: sj.hashKey) {
             return "\(problem.reason): \(problem.message)"
         }
         return nil

@@ -39,6 +39,9 @@ public struct ScheduledJob: KubernetesResource, Hashable {
     }
 
     static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// What `H` in its schedules is hashed from: stable for the object's life, different between objects.
+    public var hashKey: String { "\(metadata.namespace ?? "")/\(metadata.name ?? "")" }
 }
 
 public struct ScheduledJobSpec: Codable, Sendable, Hashable {

@@ -75,7 +75,7 @@ public struct ScheduledJobReconciler: Sendable {
         let policy = serviceAccounts(sj.metadata.namespace)
         let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone, serviceAccounts: policy)
         var status = plan.status
-        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: policy, namespace: sj.metadata.namespace).get()
+        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: policy, namespace: sj.metadata.namespace, hashKey: sj.hashKey).get()
         let targetName = spec.map { $0.kind == .job ? "job" : "flink" } ?? "job"
         var acted = false
         var rejectedStart = false

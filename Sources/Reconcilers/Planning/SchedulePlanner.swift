@@ -50,7 +50,7 @@ private struct Planning {
         self.history = status.history ?? []
         self.pendingRetries = status.pendingRetries ?? []
         self.queued = status.queued ?? []
-        switch sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts, namespace: sj.metadata.namespace) {
+        switch sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts, namespace: sj.metadata.namespace, hashKey: sj.hashKey) {
         case .success(let s): spec = s
         case .failure(let e): problem = e
         }

@@ -121,7 +121,9 @@ public struct SpecProblem: Error, Sendable, Hashable, CustomStringConvertible {
 extension ScheduledJobSpec {
     /// Checks everything the API server's schema cannot (cron syntax, zone names, one target,
     /// the ServiceAccount the policy allows in `namespace`) and applies defaults.
-    public func validated(defaultTimeZone: String = "UTC", serviceAccounts: ServiceAccountPolicy = .any, namespace: String? = nil) -> Result<ValidatedSpec, SpecProblem> {
+    /// `hashKey` (`namespace/name`) is what `H` in a cron field is hashed from; without it an
+    /// `H` is refused.
+    public func validated(defaultTimeZone: String = "UTC", serviceAccounts: ServiceAccountPolicy = .any, namespace: String? = nil, hashKey: String? = nil) -> Result<ValidatedSpec, SpecProblem> {
         let targets = (jobTemplate != nil ? 1 : 0) + (flinkJob != nil ? 1 : 0)
         if targets == 0 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (none is set)")) }
         if targets > 1 { return .failure(.invalidSpec("spec must set exactly one target: jobTemplate or flinkJob (both are set)")) }
@@ -137,9 +139,18 @@ extension ScheduledJobSpec {
             return .failure(problem)
         }
 
+        func parse(_ text: String) throws(CronError) -> CronSchedule {
+            guard let hashKey else {
+                if HashedSchedule.usesH(text) {
+                    throw CronError(expression: text, reason: "H needs the ScheduledJob's namespace and name to hash")
+                }
+                return try ScheduleParser.parse(text)
+            }
+            return try ScheduleParser.parse(try HashedSchedule.expand(text, key: hashKey))
+        }
         var crons: [CronSchedule] = []
         if let text = schedule {
-            do { crons.append(try ScheduleParser.parse(text)) } catch {
+            do { crons.append(try parse(text)) } catch {
                 return .failure(.invalidSchedule("spec.schedule: \(error)"))
             }
         }
@@ -147,7 +158,7 @@ extension ScheduledJobSpec {
             return .failure(.invalidSchedule("spec.schedules: at most \(SpecBounds.maxSchedules) schedules, got \(schedules!.count)"))
         }
         for (i, text) in (schedules ?? []).enumerated() {
-            do { crons.append(try ScheduleParser.parse(text)) } catch {
+            do { crons.append(try parse(text)) } catch {
                 return .failure(.invalidSchedule("spec.schedules[\(i)]: \(error)"))
             }
         }
