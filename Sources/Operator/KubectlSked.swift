@@ -8,7 +8,7 @@ import Reconcilers
 struct KubectlSked: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubectl sked", abstract: "Work with sked ScheduledJobs from kubectl.",
-        subcommands: [RunNow.self, Stop.self, Suspend.self, Resume.self, History.self, Next.self, LintCommand.self])
+        subcommands: [RunNow.self, Stop.self, Suspend.self, Resume.self, History.self, Next.self, Backfill.self, LintCommand.self])
 
     struct Target: ParsableArguments {
         @Argument(help: "The ScheduledJob's name.")
@@ -51,6 +51,35 @@ struct KubectlSked: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run-now", abstract: "Start one run now (sets sked.dev/run-now).")
         @OptionGroup var target: Target
         func run() async throws { try await target.setToken(ScheduledJob.Annotation.runNow, done: "run requested") }
+    }
+
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backfill", abstract: "Run every tick in a time range once (sets sked.dev/backfill; progress in status.backfill).",
+            discussion: "Example: kubectl sked backfill nightly --from 2026-12-01T00:00:00Z --to 2026-12-07T00:00:00Z --max 10")
+        @OptionGroup var target: Target
+        @Option(help: "The first tick's earliest time (RFC 3339).")
+        var from: String
+        @Option(help: "The last tick's latest time (RFC 3339).")
+        var to: String
+        @Option(help: "Start at most this many runs (1-1000).")
+        var max: Int?
+
+        func run() async throws {
+            let value: String
+            do { value = try Self.request(from: from, to: to, max: max) } catch let e as NextCommand.NextError { throw fail(e.message) }
+            try await target.patch(["metadata": ["annotations": [.init(stringLiteral: ScheduledJob.Annotation.backfill): .string(value)]]], done: "backfill requested (\(ScheduledJob.Annotation.backfill)=\(value))")
+        }
+
+        /// The annotation's value, checked as the operator checks it. The same range asked twice is
+        /// the same value: it acts once.
+        static func request(from: String, to: String, max: Int?) throws -> String {
+            guard let f = RFC3339.parse(from) else { throw NextCommand.NextError(message: "--from \"\(from)\" is not an RFC 3339 time (for example 2026-12-01T00:00:00Z)") }
+            guard let t = RFC3339.parse(to) else { throw NextCommand.NextError(message: "--to \"\(to)\" is not an RFC 3339 time (for example 2026-12-07T00:00:00Z)") }
+            guard f <= t else { throw NextCommand.NextError(message: "--from \(from) is after --to \(to)") }
+            if let max, !(1...1000).contains(max) { throw NextCommand.NextError(message: "--max must be between 1 and 1000, got \(max)") }
+            return "from=\(RFC3339.format(f)),to=\(RFC3339.format(t))" + (max.map { ",max=\($0)" } ?? "")
+        }
     }
 
     struct Stop: AsyncParsableCommand {

@@ -17,6 +17,35 @@ import Testing
         return try TestProcess.run("/usr/bin/env", ["kubectl", "sked"] + args, environment: env)
     }
 
+    /// `kubectl sked backfill`: every tick in the range once, named after it, progress in status;
+    /// the same command again starts nothing.
+    @Test func backfillRunsEachTickInTheRangeOnce() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await OperatorFixture.with("plugin-backfill") { f in
+            try await f.running {
+                _ = try await f.create("hourly", schedule: "0 * * * *")
+                let now = Date()
+                let from = RFC3339.format(now.addingTimeInterval(-5 * 3600)), to = RFC3339.format(now.addingTimeInterval(-3600))
+                let ticks = EffectiveSchedule(crons: [try ScheduleParser.parse("0 * * * *")], timeZone: .gmt).ticks(after: now.addingTimeInterval(-5 * 3600 - 1), before: now.addingTimeInterval(-3600 + 1), limit: 10)
+                let (code, out) = try kubectlSked(plane, ["backfill", "hourly", "-n", f.namespace, "--from", from, "--to", to])
+                #expect(code == 0 && out.contains("backfill requested"), "\(out)")
+                let completed = try await eventually(timeout: .seconds(60)) { try await f.scheduledJobs.get("hourly").status?.backfill?.completed == true }
+                let seen = try await f.scheduledJobs.get("hourly")
+                #expect(completed, "\(String(describing: seen.status?.backfill)) \(seen.metadata.annotations ?? [:])")
+                let names = try await f.childJobs(of: "hourly").compactMap(\.metadata.name).sorted()
+                #expect(names == ticks.map { "hourly-\(Int64($0.timeIntervalSince1970))" }.sorted(), "\(names) for \(ticks)")
+                #expect(try await f.childJobs(of: "hourly").allSatisfy { $0.metadata.annotations?["sked.dev/trigger"] == "backfill" })
+                #expect(try await f.scheduledJobs.get("hourly").status?.backfill?.started == ticks.count)
+                let (again, _) = try kubectlSked(plane, ["backfill", "hourly", "-n", f.namespace, "--from", from, "--to", to])
+                #expect(again == 0)
+                try await Task.sleep(for: .seconds(2))
+                #expect(try await f.childJobs(of: "hourly").count == ticks.count, "the same request acts once")
+                let (bad, badOut) = try kubectlSked(plane, ["backfill", "hourly", "-n", f.namespace, "--from", to, "--to", from])
+                #expect(bad == 2 && badOut.split(separator: "\n").count == 1 && badOut.contains("is after --to"), "\(badOut)")
+            }
+        }
+    }
+
     @Test func runNowSuspendResumeHistoryAndNextWorkLikeKubectl() async throws {
         let plane = try await TestControlPlane.shared()
         try await OperatorFixture.with("plugin") { f in

@@ -48,3 +48,13 @@ import Testing
         }
     }
 }
+
+@Suite struct KubectlSkedBackfillRequest {
+    @Test func theRangeIsCheckedAndWrittenAsTheOperatorReadsIt() throws {
+        #expect(try KubectlSked.Backfill.request(from: "2026-12-01T00:00:00+01:00", to: "2026-12-07T00:00:00Z", max: 10)
+            == "from=2026-11-30T23:00:00Z,to=2026-12-07T00:00:00Z,max=10")
+        #expect(throws: NextCommand.NextError.self) { try KubectlSked.Backfill.request(from: "monday", to: "2026-12-07T00:00:00Z", max: nil) }
+        #expect(throws: NextCommand.NextError.self) { try KubectlSked.Backfill.request(from: "2026-12-08T00:00:00Z", to: "2026-12-07T00:00:00Z", max: nil) }
+        #expect(throws: NextCommand.NextError.self) { try KubectlSked.Backfill.request(from: "2026-12-01T00:00:00Z", to: "2026-12-07T00:00:00Z", max: 5000) }
+    }
+}

@@ -20,6 +20,8 @@ public struct ScheduledJob: KubernetesResource, Hashable {
     public enum Annotation {
         public static let runNow = "sked.dev/run-now"
         public static let stop = "sked.dev/stop"
+        /// `from=<RFC 3339>,to=<RFC 3339>[,max=<n>]`: run every tick in the range, once per value.
+        public static let backfill = "sked.dev/backfill"
     }
 
     /// Held while a Flink job of this ScheduledJob may still be running, so deleting the
@@ -171,6 +173,8 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     /// Runs waiting for the active one to end (concurrencyPolicy Enqueue), oldest first. In
     /// status, so a restarted operator starts them as this one would have.
     public var queued: [QueuedRun]?
+    /// The latest `sked.dev/backfill` request and its progress.
+    public var backfill: BackfillStatus?
     public var queuedRuns: Int?
     /// Ticks that did not run because an exclusion matched them.
     public var skippedRuns: Int?
@@ -192,7 +196,36 @@ public struct QueuedRun: Codable, Sendable, Hashable {
 }
 
 public enum Trigger: String, Codable, Sendable, Hashable, CaseIterable {
-    case schedule, manual, retry, once
+    case schedule, manual, retry, once, backfill
+}
+
+/// A `sked.dev/backfill` request and how far it got. In status, so a restart (or another
+/// leader) goes on from `cursor` and never starts a tick twice.
+public struct BackfillStatus: Codable, Sendable, Hashable {
+    /// The annotation's value this is for.
+    public var request: String
+    public var from: Date?
+    public var to: Date?
+    public var maxRuns: Int?
+    /// Ticks up to here are done.
+    public var cursor: Date?
+    public var started: Int
+    /// Ticks that already had a run, or fell in an exclusion.
+    public var skipped: Int
+    public var completed: Bool
+    /// Why the request was refused (then nothing ran).
+    public var error: String?
+    public init(request: String, from: Date? = nil, to: Date? = nil, maxRuns: Int? = nil, cursor: Date? = nil, started: Int = 0, skipped: Int = 0, completed: Bool = false, error: String? = nil) {
+        self.request = request
+        self.from = from
+        self.to = to
+        self.maxRuns = maxRuns
+        self.cursor = cursor
+        self.started = started
+        self.skipped = skipped
+        self.completed = completed
+        self.error = error
+    }
 }
 
 public enum RunResult: String, Codable, Sendable, Hashable, CaseIterable {

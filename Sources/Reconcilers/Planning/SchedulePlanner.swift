@@ -68,6 +68,7 @@ private struct Planning {
             startDueRetries(spec)
             if spec.concurrencyPolicy == .enqueue { startQueued(spec) }
             handleRunNowToken(spec)
+            handleBackfill(spec)
             handleSchedule(spec)
         }
         trimHistory()
@@ -223,6 +224,82 @@ private struct Planning {
         pendingRetries = waiting
     }
 
+    // MARK: Backfill
+
+    /// Most runs one backfill request starts.
+    static let maxBackfillRuns = 1000
+
+    /// `sked.dev/backfill=from=T1,to=T2[,max=N]`: every tick in [T1, T2] runs once, oldest first,
+    /// named after its tick (a tick that ran already is not started again), under the
+    /// concurrency policy: all at once under Allow (at most the active-run cap), one after
+    /// another otherwise. Progress is in status.backfill; the same value acts once.
+    mutating func handleBackfill(_ spec: ValidatedSpec) {
+        guard let value = sj.metadata.annotations?[ScheduledJob.Annotation.backfill], !value.isEmpty else { return }
+        var state: BackfillStatus
+        if let current = status.backfill, current.request == value {
+            guard !current.completed else { return }
+            state = current
+        } else {
+            switch Self.parseBackfill(value) {
+            case .failure(let problem):
+                status.backfill = BackfillStatus(request: value, completed: true, error: problem.message)
+                event(.warning, "BackfillRejected", "\(ScheduledJob.Annotation.backfill): \(problem.message)")
+                return
+            case .success(let (from, to, max)):
+                guard spec.timing != nil else {
+                    status.backfill = BackfillStatus(request: value, completed: true, error: "a one-shot ScheduledJob has no ticks to backfill")
+                    event(.warning, "BackfillRejected", "\(ScheduledJob.Annotation.backfill): a one-shot ScheduledJob has no ticks to backfill")
+                    return
+                }
+                state = BackfillStatus(request: value, from: from, to: to, maxRuns: max, cursor: from.addingTimeInterval(-0.5))
+                event(.normal, "BackfillStarted", "Backfilling the ticks from \(RFC3339.format(from)) to \(RFC3339.format(to))\(max.map { " (at most \($0))" } ?? "")")
+            }
+        }
+        guard let timing = spec.timing, let to = state.to else { return }
+        // Bounds and exclusions hold for a backfill too; jitter does not (the ticks are past).
+        var unjittered = timing
+        unjittered.jitterSeconds = 0
+        let exists = Set((active + finished + stopped).map(\.runID))
+        let limit = min(state.maxRuns ?? Self.maxBackfillRuns, Self.maxBackfillRuns)
+        while !state.completed {
+            guard state.started < limit, let t = unjittered.next(after: state.cursor ?? .distantPast), t <= min(to, now) else {
+                state.completed = true
+                event(.normal, "BackfillCompleted", "Backfill from \(RFC3339.format(state.from ?? to)) to \(RFC3339.format(to)): \(state.started) run(s) started, \(state.skipped) tick(s) skipped (already run or excluded)")
+                break
+            }
+            let runID = RunNaming.scheduledRunID(t)
+            if exists.contains(runID) || unjittered.isExcluded(t) {
+                state.skipped += 1
+                state.cursor = t
+                continue
+            }
+            if (spec.concurrencyPolicy != .allow && !active.isEmpty) || active.count >= SpecBounds.maxActiveRuns { break }
+            guard startNow(request(runID: runID, scheduledTime: t, trigger: .backfill), policy: .allow) else { break }
+            state.started += 1
+            state.cursor = t
+        }
+        status.backfill = state
+    }
+
+    /// `from=<RFC 3339>,to=<RFC 3339>[,max=<n>]`.
+    static func parseBackfill(_ value: String) -> Result<(Date, Date, Int?), SpecProblem> {
+        var fields: [String: String] = [:]
+        for part in value.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, ["from", "to", "max"].contains(kv[0]) else { return .failure(.invalidSpec("\"\(part.prefix(64))\" is not from=, to= or max= (expected from=<RFC 3339>,to=<RFC 3339>[,max=<n>])")) }
+            fields[kv[0]] = kv[1]
+        }
+        guard let fromText = fields["from"], let from = RFC3339.parse(fromText) else { return .failure(.invalidSpec("from= must be an RFC 3339 time")) }
+        guard let toText = fields["to"], let to = RFC3339.parse(toText) else { return .failure(.invalidSpec("to= must be an RFC 3339 time")) }
+        guard from <= to else { return .failure(.invalidSpec("from= \(RFC3339.format(from)) is after to= \(RFC3339.format(to))")) }
+        var max: Int?
+        if let m = fields["max"] {
+            guard let n = Int(m), (1...maxBackfillRuns).contains(n) else { return .failure(.invalidSpec("max= must be between 1 and \(maxBackfillRuns)")) }
+            max = n
+        }
+        return .success((from, to, max))
+    }
+
     mutating func handleRunNowToken(_ spec: ValidatedSpec) {
         guard let token = sj.metadata.annotations?[ScheduledJob.Annotation.runNow], !token.isEmpty, token != status.lastRunNowToken else { return }
         status.lastRunNowToken = token
@@ -259,7 +336,7 @@ private struct Planning {
         if let tick = latestDue(timing, after: earliest) {
             // Ticks that already have a run (started by an operator that died before writing
             // status) are neither started again nor counted as missed.
-            let ran = Set((active + finished + stopped).filter { $0.trigger == .schedule || $0.trigger == .retry }.map(\.scheduledTime))
+            let ran = Set((active + finished + stopped).filter { $0.trigger == .schedule || $0.trigger == .retry || $0.trigger == .backfill }.map(\.scheduledTime))
             switch spec.catchUp {
             case .latest: catchUpLatest(tick, spec, timing, earliest: earliest, ran: ran)
             case .all(let maxRuns, let window): catchUpAll(through: tick, spec, timing, earliest: earliest, ran: ran, maxRuns: maxRuns, window: window)

@@ -263,3 +263,61 @@ import Testing
         }
     }
 }
+
+@Suite struct Backfill {
+    let request = "from=2016-05-19T09:00:00Z,to=2016-05-19T09:04:00Z"
+    func sj(_ status: ScheduledJobStatus? = nil, value: String? = nil, _ configure: @escaping (inout ScheduledJobSpec) -> Void = { _ in }) -> ScheduledJob {
+        scheduledJob(schedule: "0 * * * *", created: at(-60), status: status, annotations: ["sked.dev/backfill": value ?? request]) { spec in
+            spec.schedule = "0 * * * * *"
+            configure(&spec)
+        }
+    }
+
+    @Test func underAllowEveryTickInTheRangeStartsOnceNamedAfterIt() {
+        let plan = SchedulePlanner.plan(sj(), runs: [], now: at(0.5))
+        let ticks = (0...4).map { at(-3600 + Double($0) * 60) }
+        let backfilled = plan.startedRuns.filter { $0.trigger == .backfill }
+        #expect(backfilled.map(\.scheduledTime) == ticks && backfilled.map(\.name) == ticks.map { "sj-\(unix($0))" })
+        #expect(plan.status.backfill?.completed == true && plan.status.backfill?.started == 5)
+        #expect(plan.eventReasons.contains("BackfillStarted") && plan.eventReasons.contains("BackfillCompleted"))
+        // The same value again: nothing.
+        let again = SchedulePlanner.plan(sj(plan.status), runs: backfilled.map { run($0.name, scheduled: $0.scheduledTime, trigger: .backfill) }, now: at(1))
+        #expect(again.startedRuns.filter { $0.trigger == .backfill }.isEmpty)
+    }
+
+    @Test func underForbidOneAfterAnotherAndProgressSurvivesARestart() {
+        let forbid: (inout ScheduledJobSpec) -> Void = { $0.concurrencyPolicy = "Forbid" }
+        let first = SchedulePlanner.plan(sj(status(lastSchedule: t0), forbid), runs: [], now: at(1))
+        #expect(first.startedRuns.map(\.scheduledTime) == [at(-3600)])
+        #expect(first.status.backfill?.cursor == at(-3600) && first.status.backfill?.completed == false)
+        let running = run("sj-\(unix(at(-3600)))", scheduled: at(-3600), trigger: .backfill)
+        let waiting = SchedulePlanner.plan(sj(first.status, forbid), runs: [running], now: at(2))
+        #expect(waiting.startedRuns.isEmpty)
+        // Another operator, from status alone, after the first run ended.
+        let done = run("sj-\(unix(at(-3600)))", scheduled: at(-3600), trigger: .backfill, state: .finished(.succeeded, at: at(3), message: nil))
+        let next = SchedulePlanner.plan(sj(waiting.status, forbid), runs: [done], now: at(4))
+        #expect(next.startedRuns.map(\.scheduledTime) == [at(-3540)] && next.status.backfill?.started == 2)
+    }
+
+    @Test func ticksThatRanOrAreExcludedAreSkippedAndMaxCaps() {
+        let ran = run("sj-\(unix(at(-3540)))", scheduled: at(-3540), state: .finished(.succeeded, at: at(-3530), message: nil))
+        let plan = SchedulePlanner.plan(sj(status(lastSchedule: t0), value: request + ",max=2") { $0.exclude = [ExclusionSpec(schedule: "0 2 9 * * *")] }, runs: [ran], now: at(1))
+        // 09:00 starts, 09:01 ran, 09:02 excluded, 09:03 starts, then max=2.
+        #expect(plan.startedRuns.map(\.scheduledTime) == [at(-3600), at(-3420)])
+        #expect(plan.status.backfill?.skipped == 2 && plan.status.backfill?.completed == true)
+    }
+
+    @Test(arguments: [
+        ("from=yesterday,to=2016-05-19T09:04:00Z", "from= must be an RFC 3339 time"),
+        ("from=2016-05-19T10:00:00Z,to=2016-05-19T09:00:00Z", "from= 2016-05-19T10:00:00Z is after to= 2016-05-19T09:00:00Z"),
+        ("from=2016-05-19T09:00:00Z,to=2016-05-19T09:04:00Z,max=0", "max= must be between 1 and 1000"),
+        ("start=2016-05-19T09:00:00Z", "\"start=2016-05-19T09:00:00Z\" is not from=, to= or max="),
+    ])
+    func aBadRequestIsRefusedOnceWithTheReason(value: String, reason: String) {
+        let plan = SchedulePlanner.plan(sj(status(lastSchedule: t0), value: value), runs: [], now: at(1))
+        #expect(plan.startedRuns.isEmpty && plan.status.backfill?.error?.hasPrefix(reason) == true, "\(String(describing: plan.status.backfill))")
+        #expect(plan.events.contains { $0.reason == "BackfillRejected" && $0.kind == .warning })
+        let again = SchedulePlanner.plan(sj(plan.status, value: value), runs: [], now: at(2))
+        #expect(!again.eventReasons.contains("BackfillRejected"))
+    }
+}
