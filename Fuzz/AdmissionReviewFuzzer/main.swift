@@ -47,7 +47,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     if wrapped, let object = request?["object"] as? [String: Any],
        let sj = try? KubernetesJSON.decode(ScheduledJob.self, from: JSONSerialization.data(withJSONObject: object)) {
         let valid: Bool
-        if case .failure = sj.spec.validated(defaultTimeZone: "UTC") { valid = false } else { valid = true }
+        if case .failure = sj.spec.validated(defaultTimeZone: "UTC", hashKey: sj.hashKey) { valid = false } else { valid = true }
         if valid != allowed { fatalError("validation says \(valid), the webhook \(allowed)") }
     }
     return 0
