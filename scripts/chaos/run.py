@@ -732,7 +732,7 @@ class Scenario:
         n = self.suite.args.sjs
         out = []
         for i in range(n):
-            policy = POLICIES[i % 3]
+            policy = getattr(self, "policies", POLICIES)[i % 3]
             period = 1 if (i // 3) % 2 == 0 else 2
             name = f"{policy.lower()}-{period}s-{i // 3}"
             out.append((name, policy, period))
@@ -745,7 +745,8 @@ class Scenario:
             body = sj_body(self.ns, name, {"schedule": "* * * * * *" if period == 1 else "*/2 * * * * *",
                                            "concurrencyPolicy": policy, "startingDeadlineSeconds": D,
                                            "successfulRunsHistoryLimit": self.suite.args.history,
-                                           "failedRunsHistoryLimit": self.suite.args.history, "jobTemplate": job_template()})
+                                           "failedRunsHistoryLimit": self.suite.args.history, "jobTemplate": job_template(),
+                                           **getattr(self, "spec_extra", {})})
             api.must("POST", sjs_path(self.ns), body)
             self.sjs[name] = {"policy": policy, "period": period}
 
@@ -1459,6 +1460,8 @@ sys.modules.setdefault("run", sys.modules[__name__])
 import flink_scenario  # noqa: E402
 import hostile_corpus  # noqa: E402  (hostile Flink URLs in the badinput and flink corpora)
 SCENARIOS["flink"] = ("Flink target: 5xx proxy, JobManager SIGKILLs, operator SIGKILL mid-submission", flink_scenario.scenario_flink)
+import catchup_scenario  # noqa: E402  (catch-up after downtime, issue #15)
+SCENARIOS["catchup"] = ("catchUp All: SIGKILL the operator, keep it down for several ticks, restart it", catchup_scenario.scenario_catchup)
 
 
 # --------------------------------------------------------------------------- checks
@@ -2062,13 +2065,14 @@ def main():
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 7 minutes")
     mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 12 minutes; not for CI)")
-    ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput", help="comma-separated subset of: " + ", ".join(SCENARIOS))
+    ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput,catchup", help="comma-separated subset of: " + ", ".join(SCENARIOS))
     ap.add_argument("--sked", default=os.environ.get("SKED_BIN", os.path.join(REPO, ".build", "debug", "sked")), help="the sked binary (env SKED_BIN)")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     ap.add_argument("--sjs", type=int, default=24, help="ScheduledJobs per scenario (split across Allow/Forbid/Replace; default 24)")
     ap.add_argument("--deadline", type=int, default=10, help="startingDeadlineSeconds (default 10)")
     ap.add_argument("--history", type=int, default=5, help="successful/failedRunsHistoryLimit (default 5)")
     ap.add_argument("--kills", type=int, help="operator SIGKILLs in 'kill' (quick 12, full 30)")
+    ap.add_argument("--catchup-kills", type=int, help="operator outages in 'catchup' (quick 4, full 10)")
     ap.add_argument("--leader-kills", type=int, help="leader SIGKILLs in 'leader' (quick 8, full 20)")
     ap.add_argument("--api-rounds", type=int, help="rounds of apiserver restart / pause / etcd restart (quick 1, full 2)")
     ap.add_argument("--expiry-rounds", type=int, help="rounds of etcd compaction + kube-apiserver restart in 'expiry' (quick 2, full 4)")
@@ -2097,6 +2101,7 @@ def main():
     args = ap.parse_args()
     full = args.full
     args.kills = args.kills if args.kills is not None else (30 if full else 12)
+    args.catchup_kills = args.catchup_kills if args.catchup_kills is not None else (10 if full else 4)
     args.leader_kills = args.leader_kills if args.leader_kills is not None else (20 if full else 8)
     args.api_rounds = args.api_rounds if args.api_rounds is not None else (2 if full else 1)
     args.expiry_rounds = args.expiry_rounds if args.expiry_rounds is not None else (4 if full else 2)
