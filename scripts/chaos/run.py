@@ -732,9 +732,11 @@ class Scenario:
         n = self.suite.args.sjs
         out = []
         for i in range(n):
-            policy = getattr(self, "policies", POLICIES)[i % 3]
+            policies = getattr(self, "policies", POLICIES)
+            policy = policies[i % 3]
             period = 1 if (i // 3) % 2 == 0 else 2
-            name = f"{policy.lower()}-{period}s-{i // 3}"
+            # A policy twice in the list (catchup): the slot tells them apart.
+            name = f"{policy.lower()}{'' if policies.count(policy) == 1 else i % 3}-{period}s-{i // 3}"
             out.append((name, policy, period))
         return out
 
