@@ -1464,6 +1464,8 @@ import hostile_corpus  # noqa: E402  (hostile Flink URLs in the badinput and fli
 SCENARIOS["flink"] = ("Flink target: 5xx proxy, JobManager SIGKILLs, operator SIGKILL mid-submission", flink_scenario.scenario_flink)
 import catchup_scenario  # noqa: E402  (catch-up after downtime, issue #15)
 SCENARIOS["catchup"] = ("catchUp All: SIGKILL the operator, keep it down for several ticks, restart it", catchup_scenario.scenario_catchup)
+import backfill_scenario  # noqa: E402  (a backfill during leader failovers, issue #15)
+SCENARIOS["backfill"] = ("a backfill of the 10 s before creation while the leader is SIGKILLed again and again", backfill_scenario.scenario_backfill)
 
 
 # --------------------------------------------------------------------------- checks
@@ -1592,6 +1594,8 @@ def analyse(sc, sjs_final, jobs_final, recs, t_suspend, args, events=()):
 
         # schedule and deadline
         for r in mine:
+            if r.trigger == "backfill":  # ticks before creation, on request: the backfill scenario checks them
+                continue
             if r.trigger != "schedule" or r.attempt != 1:
                 v("trigger", name, f"Job {r.name} has trigger {r.trigger} attempt {r.attempt} (only scheduled first attempts expected)")
             if r.sched is None or r.sched % period != 0 or r.sched <= created:
@@ -2067,7 +2071,7 @@ def main():
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 7 minutes")
     mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 12 minutes; not for CI)")
-    ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput,catchup", help="comma-separated subset of: " + ", ".join(SCENARIOS))
+    ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput,catchup,backfill", help="comma-separated subset of: " + ", ".join(SCENARIOS))
     ap.add_argument("--sked", default=os.environ.get("SKED_BIN", os.path.join(REPO, ".build", "debug", "sked")), help="the sked binary (env SKED_BIN)")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     ap.add_argument("--sjs", type=int, default=24, help="ScheduledJobs per scenario (split across Allow/Forbid/Replace; default 24)")

@@ -273,10 +273,16 @@ private struct Planning {
                 state.cursor = t
                 continue
             }
-            if (spec.concurrencyPolicy != .allow && !active.isEmpty) || active.count >= SpecBounds.maxActiveRuns { break }
-            guard startNow(request(runID: runID, scheduledTime: t, trigger: .backfill), policy: .allow) else { break }
+            // Forbid and Enqueue: one at a time, in a free slot (checked before the schedule's
+            // tick, so a backfill is not starved by it). Replace: a backfilled run replaces
+            // the active one as any new run does, one per reconcile.
+            let policy = spec.concurrencyPolicy
+            if (policy == .forbid || policy == .enqueue) && !active.isEmpty { break }
+            if active.count >= SpecBounds.maxActiveRuns { break }
+            guard startNow(request(runID: runID, scheduledTime: t, trigger: .backfill), policy: policy == .replace ? .replace : .allow) else { break }
             state.started += 1
             state.cursor = t
+            if policy != .allow { break }
         }
         status.backfill = state
     }
