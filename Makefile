@@ -17,7 +17,7 @@ assets:
 ## assets, the release binary and the image (the install
 ## tests run it as pods), a real control plane and Flink cluster, every test (the end-to-end
 ## suites start their own second control plane with a real node), then the bounded
-## fault-injection suite (about 7 minutes) against the release binary the image ships (unstripped,
+## fault-injection suite (about 9 minutes) against the release binary the image ships (unstripped,
 ## for backtraces): its timing checks hold for the program users run, on a loaded 2-core machine.
 test: assets node-assets image
 	bash scripts/check-rules.sh
@@ -51,8 +51,8 @@ fuzz:
 ## restarts/pauses kube-apiserver, restarts etcd, expires the operator's watches (etcd compaction) and
 ## feeds it bad input (fuzzed schedules, 1,000 invalid ScheduledJobs at once) while 24 ScheduledJobs
 ## fire every 1-2 s, then checks the invariants (no duplicate run, every tick a Job or counted missed,
-## Forbid never overlaps, status matches the Jobs, bad input reported). Bounded (about 7 minutes, at
-## most 10); `make test` runs it too. CHAOS_ARGS="--report" adds benchmarks/results/reliability-<date>.md.
+## Forbid never overlaps, status matches the Jobs, bad input reported). Bounded (about 9 minutes, at
+## most 15); `make test` runs it too. CHAOS_ARGS="--report" adds benchmarks/results/reliability-<date>.md.
 ## SKED_BIN=path skips the build; CHAOS_ARGS="--full" or "--scenarios kill --seed 7" and so on.
 chaos:
 	bash scripts/test-assets.sh >/dev/null

@@ -58,7 +58,7 @@ Prints a per-scenario report, writes a JSON result (--json) and, with --report, 
 summary; exits 1 on any violation, 2 on a setup error. Every process it starts (control plane,
 operators) is stopped by PID on exit, error or Ctrl-C.
 
-    python3 scripts/chaos/run.py                 # --quick (the CI form, ~7 min)
+    python3 scripts/chaos/run.py                 # --quick (the CI form, ~9 min)
     python3 scripts/chaos/run.py --full          # longer fault periods, more kills
     python3 scripts/chaos/run.py --scenarios kill,leader --seed 7 --keep
 """
@@ -2069,7 +2069,7 @@ def write_markdown_report(path, summary, args, last_line):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 7 minutes")
+    mode.add_argument("--quick", action="store_true", help="the bounded CI form (default): about 9 minutes, at most 15")
     mode.add_argument("--full", action="store_true", help="more faults, longer healthy periods (about 12 minutes; not for CI)")
     ap.add_argument("--scenarios", default="kill,leader,apiserver,expiry,badinput,catchup,backfill", help="comma-separated subset of: " + ", ".join(SCENARIOS))
     ap.add_argument("--sked", default=os.environ.get("SKED_BIN", os.path.join(REPO, ".build", "debug", "sked")), help="the sked binary (env SKED_BIN)")
@@ -2115,7 +2115,7 @@ def main():
     args.healthy = args.healthy if args.healthy is not None else (20 if full else 12)
     args.grace_api = args.grace_api if args.grace_api is not None else float(args.deadline)
     args.stall = args.stall if args.stall is not None else float(args.deadline)
-    args.max_seconds = args.max_seconds if args.max_seconds is not None else (1500 if full else 600)
+    args.max_seconds = args.max_seconds if args.max_seconds is not None else (1500 if full else 900)
     args.kill_uptime = (1.0, 6.0)
     args.leader_uptime = (1.0, 4.0)
     args.finish_after = (1.0, 3.0)
