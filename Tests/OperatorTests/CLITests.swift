@@ -22,6 +22,15 @@ import Yams
         #expect(out == #"["2024-03-29T00:01:30Z","2024-03-29T00:03:00Z"]"#)
     }
 
+    @Test func hNeedsTheScheduledJobItIsFor() throws {
+        #expect { try NextCommand.render(schedule: "H * * * *", timeZone: "UTC", from: from, count: 1, json: false, now: Date()) } throws: {
+            ($0 as? NextCommand.NextError)?.message == "the schedule uses H: name the ScheduledJob it is for with --for namespace/name"
+        }
+        let minute = try HashedSchedule.expand("H * * * *", key: "team-a/report").split(separator: " ")[0]
+        let out = try NextCommand.render(schedule: "H * * * *", timeZone: "UTC", from: from, count: 1, json: false, now: Date(), hashKey: "team-a/report")
+        #expect(out == String(format: "2024-03-29T00:%02d:00Z", Int(minute)!))
+    }
+
     @Test func sixFieldSchedulesAndNowAsTheDefaultStart() throws {
         let now = Date(timeIntervalSince1970: 1_463_652_000.5)
         #expect(try NextCommand.render(schedule: "*/10 * * * * *", timeZone: "UTC", from: nil, count: 1, json: false, now: now) == "2016-05-19T10:00:10Z")
