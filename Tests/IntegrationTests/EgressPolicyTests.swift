@@ -34,6 +34,9 @@ import Testing
             let ready = try await f.scheduledJobs.get(name).status?.conditions?[type: "Ready"]
             #expect(ready?.message.contains("SECRET") == false, "the path or query is not repeated: \(ready?.message ?? "")")
             #expect(try await f.events(for: name).contains { $0.type == "Warning" && $0.reason == URLNotAllowed.reason })
+            // Stalled, not Reconciling: GitOps tools show it as needing a change, not as progress.
+            let conditions = try await f.scheduledJobs.get(name).status?.conditions
+            #expect(conditions?[type: "Stalled"]?.status == "True" && conditions?[type: "Reconciling"]?.status != "True", "\(String(describing: conditions))")
         }
     }
 

@@ -176,7 +176,7 @@ public struct ScheduledJobReconciler: Sendable {
         var status = sj.status ?? ScheduledJobStatus()
         let previous = status.conditions?[type: "Ready"]
         let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
-        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, .retrying, on: sj)
+        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, unavailable.needsChange ? .stalled : .retrying, on: sj)
         // This generation has been seen and its problem is the one reported: without this, a
         // ScheduledJob whose target was down from the start looks unobserved to kstatus and Argo CD.
         status.observedGeneration = sj.metadata.generation

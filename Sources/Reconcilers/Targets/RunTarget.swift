@@ -73,9 +73,13 @@ public struct RunStartRejected: Error, Sendable, CustomStringConvertible {
 public struct RunTargetUnavailable: Error, Sendable, CustomStringConvertible {
     public let reason: String
     public let message: String
-    public init(reason: String, _ message: String) {
+    /// Looked at again all the same, but unlikely to pass without a change (a URL the egress
+    /// policy refuses): reported `Stalled`, so GitOps tools show it as needing a person.
+    public let needsChange: Bool
+    public init(reason: String, _ message: String, needsChange: Bool = false) {
         self.reason = reason
         self.message = message
+        self.needsChange = needsChange
     }
     public var description: String { message }
 }

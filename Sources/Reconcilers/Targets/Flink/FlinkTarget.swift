@@ -372,7 +372,7 @@ public struct FlinkTarget: RunTarget {
     /// with backoff, like an unreachable JobManager, so a tick is counted missed, never lost.
     private func refusalsReported<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let refused as URLNotAllowed {
-            throw RunTargetUnavailable(reason: URLNotAllowed.reason, refused.message)
+            throw RunTargetUnavailable(reason: URLNotAllowed.reason, refused.message, needsChange: true)
         }
     }
 
