@@ -104,7 +104,11 @@ import Testing
                 _ = try await flinkSJ(env, "no-class", schedule: nil, args: ["--mode", "batch", "--seconds", "1"]) { $0.flinkJob?.entryClass = "dev.sked.Nope" }
                 _ = try await flinkSJ(env, "html", schedule: nil, args: []) { $0.flinkJob?.jarURL = env.files.baseURL + "/login.jar" }
                 _ = try await flinkSJ(env, "missing", schedule: nil, args: []) { $0.flinkJob?.jarURL = env.files.baseURL + "/nope.jar" }
-                _ = try await flinkSJ(env, "bad-url", schedule: nil, args: []) { $0.flinkJob?.jobManagerURL = "http:///no-host:8081" }  // past the CRD's pattern, no host
+                _ = try await flinkSJ(env, "bad-url", schedule: nil, args: []) { $0.flinkJob?.jobManagerURL = "http://:8081" }  // past the CRD's pattern, no host
+                // An empty authority is the CRD's to refuse, at apply time, naming the field.
+                await #expect { _ = try await flinkSJ(env, "no-authority", schedule: nil, args: []) { $0.flinkJob?.jobManagerURL = "http:///no-host:8081" } } throws: {
+                    ($0 as? KubernetesError)?.statusCode == 422 && "\($0)".contains("spec.flinkJob.jobManagerURL")
+                }
                 _ = try await flinkSJ(env, "no-savepoint", schedule: nil, args: ["--mode", "batch", "--seconds", "1"]) { $0.flinkJob?.savepointPath = "file:/tmp/sked-no-such-savepoint" }
 
                 #expect(try await eventually(timeout: .seconds(60), interval: .milliseconds(500)) { try await status(env, "failing")?.phase == "Failed" })
