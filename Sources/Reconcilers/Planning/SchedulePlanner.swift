@@ -469,7 +469,7 @@ private struct Planning {
     mutating func startScheduled(_ tick: Date, _ spec: ValidatedSpec) -> Bool {
         switch startOrQueue(request(runID: RunNaming.scheduledRunID(tick), scheduledTime: tick, trigger: .schedule), policy: spec.concurrencyPolicy) {
         case .started:
-            status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1
+            countScheduledRun()
             return true
         case .queued: return true
         case .refused: return false
@@ -499,7 +499,7 @@ private struct Planning {
         guard active.isEmpty, !queued.isEmpty else { return }
         let next = queued.removeFirst()
         if startNow(request(runID: next.runID, scheduledTime: next.scheduledTime, trigger: next.trigger), policy: .allow), next.trigger == .schedule {
-            status.scheduledRuns = (status.scheduledRuns ?? 0) &+ 1
+            countScheduledRun()
         }
     }
 
@@ -515,16 +515,20 @@ private struct Planning {
         event(.normal, "RunExcluded", "Skipped the run scheduled at \(RFC3339.format(tick)): it falls in an exclusion (spec.exclude)")
     }
 
-    /// Saturating: the count in status may have been written by someone else.
-    mutating func addMissed(_ n: Int) {
-        let (sum, overflow) = (status.missedRuns ?? 0).addingReportingOverflow(n)
-        status.missedRuns = overflow ? Int.max : sum
-    }
+    mutating func addMissed(_ n: Int) { Self.add(n, to: &status.missedRuns) }
 
     mutating func addSkipped(_ n: Int) {
         guard n > 0 else { return }
-        let (sum, overflow) = (status.skippedRuns ?? 0).addingReportingOverflow(n)
-        status.skippedRuns = overflow ? Int.max : sum
+        Self.add(n, to: &status.skippedRuns)
+    }
+
+    /// One more scheduled run, for `maxRuns`.
+    mutating func countScheduledRun() { Self.add(1, to: &status.scheduledRuns) }
+
+    /// Saturating: a count in status may have been written by someone else, up to Int.max.
+    static func add(_ n: Int, to count: inout Int?) {
+        let (sum, overflow) = (count ?? 0).addingReportingOverflow(n)
+        count = overflow ? Int.max : sum
     }
 
     /// Ticks strictly between `earliest` and `tick`: the missed ones and, apart, the excluded

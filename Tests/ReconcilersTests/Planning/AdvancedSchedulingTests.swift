@@ -115,6 +115,13 @@ import Testing
         #expect(manual.startedRuns.map(\.trigger) == [.manual] && manual.status.scheduledRuns == 2)
     }
 
+    @Test func theScheduledRunCountSaturates() {
+        // Written by someone else at the top of the range: one more run does not wrap it.
+        let sj = scheduledJob(schedule: "*/10 * * * * *", status: status(lastSchedule: at(-10)) { $0.scheduledRuns = Int.max })
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        #expect(plan.startedRuns.count == 1 && plan.status.scheduledRuns == Int.max)
+    }
+
     @Test func theSuspendReasonIsShown() {
         let sj = scheduledJob {
             $0.suspend = true
