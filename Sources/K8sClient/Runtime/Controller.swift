@@ -54,12 +54,25 @@ public struct Controller<Key: Hashable & Sendable>: Sendable {
             if case .requeue(let after) = action { await queue.addAfter(key, after) }
         } catch {
             let retries = await queue.numRequeues(key)
-            logger.warning("reconcile failed, retrying with backoff", metadata: ["key": "\(key)", "error": "\(error)", "retries": "\(retries)"])
-            Counter(label: "sked_reconcile_errors_total", dimensions: dimensions).increment()
+            if Self.isStaleRead(error) {
+                // A write lost an optimistic-concurrency race: the object changed after the
+                // cache handed it out. The retry reads the newer version; nothing is wrong, so
+                // this neither warns nor counts as an error (which the error alert watches).
+                logger.debug("reconcile read a stale version, retrying", metadata: ["key": "\(key)", "error": "\(error)", "retries": "\(retries)"])
+                Counter(label: "sked_reconcile_conflicts_total", dimensions: dimensions).increment()
+            } else {
+                logger.warning("reconcile failed, retrying with backoff", metadata: ["key": "\(key)", "error": "\(error)", "retries": "\(retries)"])
+                Counter(label: "sked_reconcile_errors_total", dimensions: dimensions).increment()
+            }
             Counter(label: "sked_workqueue_retries_total", dimensions: dimensions).increment()
             await queue.addRateLimited(key)
         }
         Timer(label: "sked_reconcile_duration_seconds", dimensions: dimensions).record(duration: start.duration(to: .now))
         await queue.done(key)
+    }
+
+    /// A 409 Conflict: the write carried a resourceVersion that is no longer the latest.
+    static func isStaleRead(_ error: any Error) -> Bool {
+        (error as? KubernetesError)?.isConflict == true
     }
 }
