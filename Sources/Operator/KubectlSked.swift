@@ -152,11 +152,10 @@ struct KubectlSked: AsyncParsableCommand {
             timing.jitterSeed = sj.metadata.uid ?? sj.metadata.name ?? ""
             var lines: [String] = []
             if spec.suspend { lines.append("(suspended\(sj.spec.suspendReason.map { ": \($0)" } ?? ""): no runs will start until resumed)") }
-            if let maxRuns = spec.maxRuns, (sj.status?.scheduledRuns ?? 0) >= maxRuns { return (lines + ["(completed: maxRuns=\(maxRuns) runs were started)"]).joined(separator: "\n") }
-            let from = max(now.addingTimeInterval(-TimeInterval(timing.jitterSeconds) - 1), sj.status?.lastScheduleTime ?? .distantPast)
-            var starts = timing.upcomingStarts(after: from, count: count + 64).filter { $0 > now }
-            if let maxRuns = spec.maxRuns { starts = Array(starts.prefix(max(0, maxRuns - (sj.status?.scheduledRuns ?? 0)))) }
-            starts = Array(starts.prefix(count))
+            let left = spec.runsLeft(after: sj.status?.scheduledRuns)
+            if let maxRuns = spec.maxRuns, left == 0 { return (lines + ["(completed: maxRuns=\(maxRuns) runs were started)"]).joined(separator: "\n") }
+            let lastHandled = sj.status?.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now
+            let starts = timing.pendingStarts(after: lastHandled, now: now, limit: min(count, left ?? .max))
             if starts.isEmpty { lines.append(timing.endTime.map { "(no run starts before endTime \(RFC3339.format($0)))" } ?? "(no start time within five years)") }
             lines += starts.map { LocalTime.format($0, in: spec.timeZone) }
             return lines.joined(separator: "\n")

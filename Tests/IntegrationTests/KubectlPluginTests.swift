@@ -46,6 +46,41 @@ import Testing
         }
     }
 
+    /// The next five starts: in status, in `kubectl get sj -o wide`, and the same in `kubectl sked next`.
+    @Test func theUpcomingStartsAreInStatusInKubectlGetWideAndInSkedNext() async throws {
+        let plane = try await TestControlPlane.shared()
+        try await OperatorFixture.with("plugin-upcoming") { f in
+            try await f.running {
+                // Hourly, even hours excluded, four runs at most: the odd hours, four of them.
+                _ = try await f.create("odd", schedule: "0 * * * *") {
+                    $0.exclude = [ExclusionSpec(schedule: "0 */2 * * *")]
+                    $0.maxRuns = 4
+                }
+                let listed = try await eventually(timeout: .seconds(30)) { try await f.scheduledJobs.get("odd").status?.nextScheduleTimes?.count == 4 }
+                let status = try #require(try await f.scheduledJobs.get("odd").status)
+                #expect(listed, "\(String(describing: status.nextScheduleTimes))")
+                let times = try #require(status.nextScheduleTimes)
+                #expect(times.first == status.nextScheduleTime)
+                var utc = Calendar(identifier: .gregorian)
+                utc.timeZone = .gmt
+                #expect(times.allSatisfy { utc.component(.hour, from: $0) % 2 == 1 && utc.component(.minute, from: $0) == 0 }, "\(times)")
+                #expect(zip(times, times.dropFirst()).allSatisfy { $1.timeIntervalSince($0) == 7200 }, "\(times)")
+                let (code, table) = try plane.kubectl(["get", "sj", "odd", "-n", f.namespace, "-o", "wide"])
+                #expect(code == 0 && table.contains("UPCOMING"), "\(table)")
+                // The API server prints a list column as compact JSON.
+                let cell = table.firstRange(of: #/\[\"[^\]]*\]/#).map { String(table[$0]) } ?? ""
+                let column = (try? JSONDecoder().decode([String].self, from: Data(cell.utf8)))?.compactMap(RFC3339.parse)
+                #expect(column == times, "\(table)")
+                let (narrow, plain) = try plane.kubectl(["get", "sj", "odd", "-n", f.namespace])
+                #expect(narrow == 0 && !plain.contains("UPCOMING"), "a wide column only: \(plain)")
+                let (s, next) = try kubectlSked(plane, ["next", "odd", "-n", f.namespace, "--count", "10"])
+                #expect(s == 0, "\(next)")
+                let shown = next.split(separator: "\n").compactMap { RFC3339.parse(String($0)) }
+                #expect(shown == times, "sked next: \(next), status: \(times)")
+            }
+        }
+    }
+
     @Test func runNowSuspendResumeHistoryAndNextWorkLikeKubectl() async throws {
         let plane = try await TestControlPlane.shared()
         try await OperatorFixture.with("plugin") { f in

@@ -303,6 +303,7 @@ import Testing
             status.conditions = [Condition(type: "Ready", status: "False", reason: "FlinkUnreachable", message: "m", lastTransitionTime: when, observedGeneration: 1)]
             status.lastScheduleTime = when
             status.nextScheduleTime = when
+            status.nextScheduleTimes = [when, when.addingTimeInterval(300)]
             status.lastSuccessfulTime = when
             status.missedRuns = 3
             status.activeRuns = 1

@@ -42,6 +42,24 @@ import Testing
         #expect(try KubectlSked.Next.render(limited, count: 5, now: now) == "(completed: maxRuns=3 runs were started)")
     }
 
+    /// `sked next` and the operator's `status.nextScheduleTimes` are the same computation.
+    @Test func itListsWhatThePlannerWritesToStatus() throws {
+        var object = sj {
+            $0.schedule = "*/15 * * * *"
+            $0.jitterSeconds = 300
+            $0.exclude = [ExclusionSpec(schedule: "30 * * * *")]
+        }
+        object.metadata.creationTimestamp = now.addingTimeInterval(-3600)
+        object.metadata.generation = 1
+        let later = now.addingTimeInterval(120)
+        let plan = SchedulePlanner.plan(object, runs: [], now: later)
+        let listed = try #require(plan.status.nextScheduleTimes)
+        #expect(listed.count == 5)
+        object.status = plan.status
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        #expect(try KubectlSked.Next.render(object, count: 5, now: later) == listed.map { LocalTime.format($0, in: berlin) }.joined(separator: "\n"))
+    }
+
     @Test func anInvalidSpecSaysWhy() {
         #expect { try KubectlSked.Next.render(sj { $0.endTime = "soon" }, count: 5, now: now) } throws: {
             ($0 as? NextCommand.NextError)?.message == "scheduledjob \"report\" is invalid: spec.endTime: \"soon\" is not an RFC 3339 time such as 2026-12-24T18:00:00+01:00"

@@ -161,6 +161,9 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     public var conditions: [Condition]?
     public var lastScheduleTime: Date?
     public var nextScheduleTime: Date?
+    /// The next `upcomingCount` starts (after jitter, exclusions, bounds and maxRuns), so
+    /// `kubectl get sj -o wide` shows more than one without asking the operator.
+    public var nextScheduleTimes: [Date]?
     public var lastSuccessfulTime: Date?
     public var missedRuns: Int?
     public var activeRuns: Int?
@@ -182,6 +185,17 @@ public struct ScheduledJobStatus: Codable, Sendable, Hashable {
     public var scheduledRuns: Int?
 
     public init() {}
+}
+
+extension ScheduledJobStatus {
+    /// How many upcoming starts status lists (`nextScheduleTimes`).
+    public static let upcomingCount = 5
+
+    /// Sets the next start and the few after it together, so the two never disagree.
+    mutating func setUpcoming(_ starts: [Date]) {
+        nextScheduleTime = starts.first
+        nextScheduleTimes = starts.isEmpty ? nil : Array(starts.prefix(Self.upcomingCount))
+    }
 }
 
 public struct QueuedRun: Codable, Sendable, Hashable {

@@ -98,6 +98,16 @@ public struct EffectiveSchedule: Sendable {
         return out
     }
 
+    /// The starts still to come, as the planner will start them: ticks after `lastHandled` (the
+    /// last tick run, skipped or missed, else the object's creation) whose start, jitter
+    /// included, is after `now`; at most `limit`. Ticks long past need no walk, only those whose
+    /// jitter may still be to come.
+    public func pendingStarts(after lastHandled: Date, now: Date, limit: Int) -> [Date] {
+        guard limit > 0 else { return [] }
+        let horizon = now.addingTimeInterval(-TimeInterval(jitterSeconds) - 1)
+        return Array(upcomingStarts(after: max(lastHandled, horizon), count: limit + 64).filter { $0 > now }.prefix(limit))
+    }
+
     public static func localDate(_ date: Date, in zone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone

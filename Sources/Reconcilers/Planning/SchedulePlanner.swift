@@ -318,7 +318,7 @@ private struct Planning {
     mutating func handleSchedule(_ spec: ValidatedSpec) {
         guard var timing = spec.timing else {
             // One-shot: run once, as soon as created (and not suspended).
-            status.nextScheduleTime = nil
+            status.setUpcoming([])
             if status.lastScheduleTime == nil && !spec.suspend {
                 let at = sj.metadata.creationTimestamp ?? now
                 status.lastScheduleTime = at
@@ -330,12 +330,12 @@ private struct Planning {
         }
         timing.jitterSeed = sj.metadata.uid ?? name
         guard !spec.suspend else {
-            status.nextScheduleTime = nil
+            status.setUpcoming([])
             return
         }
         if let done = completion(spec, timing) {
             completed = done
-            status.nextScheduleTime = nil
+            status.setUpcoming([])
             return
         }
         let earliest = status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now
@@ -350,14 +350,12 @@ private struct Planning {
         }
         if let done = completion(spec, timing) {
             completed = done
-            status.nextScheduleTime = nil
+            status.setUpcoming([])
             return
         }
-        // Ticks after the last one handled whose start is still to come (a jittered tick can be
-        // in the past and start in the future). Long past ones need no walk.
-        let horizon = now.addingTimeInterval(-TimeInterval(timing.jitterSeconds) - 1)
-        let from = max(status.lastScheduleTime ?? earliest, horizon)
-        status.nextScheduleTime = timing.upcomingStarts(after: from, count: 64).first { $0 > now }
+        // A jittered tick can be in the past and start in the future: it is still upcoming.
+        let limit = min(spec.runsLeft(after: status.scheduledRuns) ?? .max, ScheduledJobStatus.upcomingCount)
+        status.setUpcoming(timing.pendingStarts(after: status.lastScheduleTime ?? earliest, now: now, limit: limit))
         if let next = status.nextScheduleTime { wakeups.append(next) }
     }
 
@@ -374,7 +372,7 @@ private struct Planning {
 
     /// Why no tick will run any more (`maxRuns` reached, `endTime` passed), or nil.
     func completion(_ spec: ValidatedSpec, _ timing: EffectiveSchedule) -> String? {
-        if let maxRuns = spec.maxRuns, (status.scheduledRuns ?? 0) >= maxRuns { return "maxRuns=\(maxRuns) runs were started" }
+        if let maxRuns = spec.maxRuns, spec.runsLeft(after: status.scheduledRuns) == 0 { return "maxRuns=\(maxRuns) runs were started" }
         // Past the end, with every tick up to it handled.
         if let end = timing.endTime, now > end, timing.next(after: status.lastScheduleTime ?? sj.metadata.creationTimestamp ?? now) == nil {
             return "endTime \(RFC3339.format(end)) has passed"
@@ -412,7 +410,7 @@ private struct Planning {
     /// The ticks to run are found backwards from the latest (each step O(log n)), so a week of
     /// per-second ticks costs no more than `maxRuns` steps; the older ones are only counted.
     mutating func catchUpAll(through tick: Date, _ spec: ValidatedSpec, _ timing: EffectiveSchedule, earliest: Date, ran: Set<Date>, maxRuns: Int, window: Int64?) {
-        let quota = spec.maxRuns.map { max(0, $0 - (status.scheduledRuns ?? 0)) } ?? Int.max
+        let quota = spec.runsLeft(after: status.scheduledRuns) ?? .max
         let wanted = min(maxRuns, quota)
         var chosen: [Date] = []      // newest first
         var excludedNewer: [Date] = []
@@ -603,7 +601,7 @@ private struct Planning {
         let ready: Condition
         if let problem {
             s.phase = "Invalid"
-            s.nextScheduleTime = nil
+            s.setUpcoming([])
             ready = Condition(type: "Ready", status: "False", reason: problem.reason, message: problem.message, lastTransitionTime: now, observedGeneration: sj.metadata.generation)
         } else if spec?.suspend == true {
             s.phase = active.isEmpty ? "Suspended" : "Running"

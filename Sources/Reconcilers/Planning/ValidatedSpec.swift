@@ -58,6 +58,11 @@ public struct ValidatedSpec: Sendable {
     public var timing: EffectiveSchedule?
     public var catchUp: CatchUpPolicy = .latest
     public var maxRuns: Int?
+    /// How many more ticks may start a run under `maxRuns`, given the runs already started
+    /// (nil: no limit).
+    public func runsLeft(after scheduledRuns: Int?) -> Int? {
+        maxRuns.map { max(0, $0 - (scheduledRuns ?? 0)) }
+    }
     /// Under Enqueue: runs that may wait (at most `SpecBounds.maxQueued`).
     public var maxQueued: Int = SpecBounds.maxQueued
     public var timeZone: TimeZone

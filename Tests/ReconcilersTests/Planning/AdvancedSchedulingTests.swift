@@ -328,3 +328,50 @@ import Testing
         #expect(!again.eventReasons.contains("BackfillRejected"))
     }
 }
+
+/// #15 item 8: status lists the next five starts (`kubectl get sj -o wide`), computed as the
+/// planner will start them: exclusions, bounds, maxRuns and jitter applied.
+@Suite struct UpcomingStarts {
+    @Test func statusListsTheNextFiveStartsTheFirstBeingNextScheduleTime() {
+        let plan = SchedulePlanner.plan(scheduledJob(schedule: "*/10 * * * * *", created: at(-5)), runs: [], now: at(0.5))
+        #expect(plan.status.nextScheduleTimes == [10, 20, 30, 40, 50].map { at($0) })
+        #expect(plan.status.nextScheduleTime == plan.status.nextScheduleTimes?.first)
+    }
+
+    @Test func excludedTicksAndTicksAfterEndTimeAreNotListed() {
+        let sj = scheduledJob(schedule: "*/10 * * * * *", created: at(-5)) {
+            $0.exclude = [ExclusionSpec(schedule: "20,40 * * * * *")]
+            $0.endTime = "2016-05-19T10:01:00Z"
+        }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        #expect(plan.status.nextScheduleTimes == [10, 30, 50, 60].map { at($0) })
+    }
+
+    @Test func maxRunsLeavesOnlyTheRunsStillAllowed() {
+        let sj = scheduledJob(schedule: "*/10 * * * * *", status: status(lastSchedule: at(-10)) { $0.scheduledRuns = 1 }) { $0.maxRuns = 4 }
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(0.5))
+        // t0 starts now (the second run); two more may follow.
+        #expect(plan.startedRuns.map(\.scheduledTime) == [t0])
+        #expect(plan.status.nextScheduleTimes == [at(10), at(20)])
+    }
+
+    @Test func jitteredStartsAreListedAtTheirOwnTimeEvenWhenTheirTickHasPassed() {
+        let sj = scheduledJob(schedule: "0 * * * * *", created: at(-5)) { $0.jitterSeconds = 30 }
+        let timing = EffectiveSchedule(crons: [try! ScheduleParser.parse("0 * * * * *")], timeZone: .gmt, jitterSeconds: 30, jitterSeed: "uid-sj")
+        let offset = timing.offset(of: t0)
+        let plan = SchedulePlanner.plan(sj, runs: [], now: at(offset - 0.5))
+        #expect(plan.status.nextScheduleTimes == (0..<5).map { timing.due(at(Double($0) * 60)) })
+        #expect(plan.status.nextScheduleTimes?.first == at(offset), "t0 has passed, its start has not")
+    }
+
+    @Test func nothingIsListedWhenNoRunWillStart() {
+        let suspended = SchedulePlanner.plan(scheduledJob(created: at(-5)) { $0.suspend = true }, runs: [], now: at(0.5))
+        #expect(suspended.status.nextScheduleTimes == nil && suspended.status.nextScheduleTime == nil)
+        let invalid = SchedulePlanner.plan(scheduledJob(schedule: "61 * * * *", created: at(-5)), runs: [], now: at(0.5))
+        #expect(invalid.status.nextScheduleTimes == nil && invalid.status.phase == "Invalid")
+        let oneShot = SchedulePlanner.plan(scheduledJob(schedule: nil, created: at(-5)), runs: [], now: at(0.5))
+        #expect(oneShot.status.nextScheduleTimes == nil)
+        let done = SchedulePlanner.plan(scheduledJob(status: status(lastSchedule: at(-10)) { $0.scheduledRuns = 3 }) { $0.maxRuns = 3 }, runs: [], now: at(0.5))
+        #expect(done.status.phase == "Completed" && done.status.nextScheduleTimes == nil)
+    }
+}
