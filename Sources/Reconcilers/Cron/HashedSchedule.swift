@@ -45,11 +45,10 @@ public enum HashedSchedule {
             (low, high) = (a, b)
             rest = rest[rest.index(after: close)...]
         }
-        let hash = Int(truncatingIfNeeded: UInt64(RunNaming.hash(seed, length: 12), radix: 16) ?? 0)
-        if rest.isEmpty { return "\(low + hash % (high - low + 1))" }
+        if rest.isEmpty { return "\(low + SpreadHash.pick(seed, below: high - low + 1))" }
         guard rest.hasPrefix("/"), let step = Int(rest.dropFirst()), step >= 1, step <= high - low + 1 else {
             throw CronError(expression: text, reason: "\(kind) field \"\(part)\": expected H, H/n, H(a-b) or H(a-b)/n with n between 1 and \(high - low + 1)")
         }
-        return "\(low + hash % step)-\(high)/\(step)"
+        return "\(low + SpreadHash.pick(seed, below: step))-\(high)/\(step)"
     }
 }

@@ -72,13 +72,12 @@ public struct EffectiveSchedule: Sendable {
         }
     }
 
-    /// Seconds after its tick a run starts: in `0...jitterSeconds`, from an FNV hash of the seed
-    /// and the tick, so it is the same wherever it is computed.
+    /// Seconds after its tick a run starts: in `0...jitterSeconds`, from a hash of the seed and
+    /// the tick, so it is the same wherever it is computed.
     public func offset(of tick: Date) -> TimeInterval {
         guard jitterSeconds > 0 else { return 0 }
         let key = "\(jitterSeed)/\(Int64(tick.timeIntervalSince1970.rounded(.down)))"
-        let hash = UInt64(RunNaming.hash(key, length: 16), radix: 16) ?? 0
-        return TimeInterval(hash % UInt64(jitterSeconds + 1))
+        return TimeInterval(SpreadHash.value(key) % UInt64(jitterSeconds + 1))
     }
 
     public func due(_ tick: Date) -> Date { tick.addingTimeInterval(offset(of: tick)) }

@@ -15,6 +15,20 @@ import Testing
         #expect(counts.values.max()! < 40, "no minute holds more than twice its share: \(counts.values.max()!)")
     }
 
+    /// The fields' values are independent: 10,000 `H H/4 * * * *` use every second of the
+    /// 4-minute cycle (with FNV-1a alone, the minute followed from the second: 109 of 240).
+    @Test func theFieldsOfOneScheduleAreIndependent() throws {
+        var perSlot = [Int](repeating: 0, count: 240)
+        for i in 0..<10_000 {
+            let fields = try HashedSchedule.expand("H H/4 * * * *", key: "sked-h10000-12345/sj-\(String(format: "%05d", i))").split(separator: " ")
+            let second = try #require(Int(fields[0]))
+            let offset = try #require(Int(fields[1].split(separator: "-")[0]))
+            perSlot[offset * 60 + second] += 1
+        }
+        #expect(perSlot.min()! > 0, "every second of the cycle is used: \(perSlot.filter { $0 > 0 }.count) of 240")
+        #expect(perSlot.max()! < 84, "no second holds more than twice its share (41.7): \(perSlot.max()!)")
+    }
+
     @Test func stepsRangesAndEveryField() throws {
         let stepped = try HashedSchedule.expand("H/15 * * * *", key: "ns/a").split(separator: " ")[0]
         let start = try #require(Int(stepped.split(separator: "-")[0]))
