@@ -636,6 +636,95 @@ class Bench:
         log(f"sked N={n}: {summary(res)}")
         return res
 
+    # -- 3b. spread: N ScheduledJobs on one H schedule (issue #15)
+    def spread(self, n):
+        """N ScheduledJobs all on one `H` schedule: each fires every P minutes at the minute and
+        second its namespace/name hashes to (`H H/P * * * *`; P = 1: `H * * * * *`), so N objects
+        make about N/(60·P) Jobs a second instead of N at once. Every (ScheduledJob, cycle) of
+        the measured cycles (P minutes each, aligned to minute 0) must give exactly one Job."""
+        period = self.a.spread_period
+        schedule = "H * * * * *" if period == 1 else f"H H/{period} * * * *"
+        cycles, cycle_s = self.a.spread_cycles, 60 * period
+        ns = f"sked-h{n}-{self.suffix}"
+        self.api.ensure_ns(ns)
+        w = Watcher(self.api, ns, sked_sched_time)
+        w.start()
+        w.started.wait(10)
+        p = self.start_sked(ns, f"h{n}")
+        t_create = time.time()
+
+        def create(i):
+            self.api.req("POST", f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", {
+                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": {"name": f"sj-{i:05d}"},
+                "spec": {"schedule": schedule, "concurrencyPolicy": "Allow",
+                         "successfulRunsHistoryLimit": 10, "failedRunsHistoryLimit": 10,
+                         "jobTemplate": job_template()}})
+
+        create_wall = parallel(n, create, self.a.create_concurrency)
+        log(f"spread N={n}: created {n} ScheduledJobs in {create_wall:.2f}s")
+        end, ready, items = time.time() + 120 + n / 10, 0, []
+        while time.time() < end:
+            items = self.api.list_all(f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", deadline=120)
+            ready = sum(1 for o in items if (o.get("status") or {}).get("nextScheduleTime"))
+            if ready >= n:
+                break
+            time.sleep(10)  # a LIST of every object costs the API server as much as the runs do
+        t_ready = time.time()
+        # Where the hash put each object: the second of its cycle of its next start.
+        slots = [int(rfc3339(o["status"]["nextScheduleTime"])) % cycle_s for o in items
+                 if (o.get("status") or {}).get("nextScheduleTime")]
+        per_second = [0] * cycle_s
+        for k in slots:
+            per_second[k] += 1
+        # Whole cycles from the first that begins 30 s after all are ready (the setup's burst of
+        # first status writes is over by then).
+        w0 = (int(t_ready + 30) // cycle_s + 1) * cycle_s
+        w1 = w0 + cycle_s * cycles
+        log(f"spread N={n}: {ready}/{n} ready {t_ready - t_create:.1f}s after creation began; per second of "
+            f"the cycle {min(per_second)}..{max(per_second)}; measuring {iso(w0)} .. {iso(w1)}")
+        deadline = w1 + self.a.sked_grace
+        complete = False
+        while time.time() < deadline:
+            got = sum(1 for (_, st, _) in w.snapshot().values() if st is not None and w0 <= st < w1)
+            if got >= n * cycles and time.time() > w1 + 1:
+                complete = True
+                break
+            time.sleep(1)
+        t_end = time.time()
+        seen, dup, lags, per_cycle = set(), 0, [], {c: [] for c in range(cycles)}
+        for name, (arr, st, owner) in w.snapshot().items():
+            if st is None or not (w0 <= st < w1):
+                continue
+            key = (owner or name, st)
+            if key in seen:
+                dup += 1
+                continue
+            seen.add(key)
+            lags.append(arr - st)
+            per_cycle[int(st - w0) // cycle_s].append(arr - st)
+
+        def summ(v):
+            return {"p50_s": r3(pct(v, 50)), "p99_s": r3(pct(v, 99)), "max_s": r3(max(v) if v else None)}
+
+        expected = n * cycles
+        res = {"n": n, "schedule": schedule, "namespace": ns, "window": [iso(w0), iso(w1)], "cycles": cycles,
+               "cycle_s": cycle_s,
+               "expected_jobs": expected, "jobs": len(lags), "tick_share": round(len(lags) / expected, 4),
+               "duplicates": dup, **summ(lags), "complete": complete,
+               "per_cycle": [{"cycle": iso(w0 + cycle_s * c), "jobs": len(v), **summ(v)} for c, v in per_cycle.items()],
+               "per_second_min": min(per_second), "per_second_max": max(per_second),
+               "per_second_mean": round(len(slots) / cycle_s, 1), "create_wall_s": round(create_wall, 2),
+               "ready_after_s": round(t_ready - t_create, 1), "ready": ready, "watch_reconnects": w.reconnects,
+               "footprint_setup": p.window(t_create, w0 - 1), "footprint_ticks": p.window(w0 - 1, t_end),
+               "sked_alive": p.alive()}
+        res.update(self.cp_footprint(w0 - 1, t_end))
+        res["sked_metrics"] = scrape(p.metrics_port)
+        w.stop()
+        self.stop_proc(p)
+        self.delete_ns_contents(ns)
+        log(f"spread N={n}: {summary(res)}")
+        return res
+
     # -- 4. reference
     def start_kcm(self, setting):
         bin_ = os.path.expanduser(self.a.kcm_bin)
@@ -873,6 +962,10 @@ class Bench:
         for n in a.sked_n:
             self.result["sked"].append(self.sked(n))
             self.write()
+        self.result["spread"] = []
+        for n in a.spread:
+            self.result["spread"].append(self.spread(n))
+            self.write()
         self.result["reference"] = []
         for setting in a.ref_settings:
             if not a.ref_n:
@@ -997,6 +1090,25 @@ def markdown(res):
                      f"{fmt(r['footprint_setup'].get('cpu_s'))} | {fmt(r['footprint_before_load'].get('rss_end_mib'))} "
                      f"| {fmt(r['footprint_setup'].get('rss_peak_mib'))} |")
         L.append("")
+    if res.get("spread"):
+        L += ["Spread (`H` in the seconds and minutes fields: each ScheduledJob fires once a cycle at the minute and "
+              "second its namespace/name hashes to; every (ScheduledJob, cycle) of the measured cycles must give one Job):", "",
+              "| N | schedule | cycles | Jobs | share | dups | Jobs per second of the cycle (min/mean/max) | p50 lag (s) "
+              "| p99 lag (s) | max lag (s) | sked CPU s | RSS peak (MiB) | apiserver+etcd CPU s | ready after (s) |",
+              "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in res["spread"]:
+            fp = r.get("footprint_ticks", {})
+            L.append(f"| {r['n']} | `{r['schedule']}` | {r['cycles']} × {r['cycle_s']} s | {r['jobs']}/{r['expected_jobs']} | "
+                     f"{100 * (r['tick_share'] or 0):.1f}% | {r['duplicates']} | {r['per_second_min']}/"
+                     f"{r['per_second_mean']}/{r['per_second_max']} | {fmt(r['p50_s'])} | {fmt(r['p99_s'])} | "
+                     f"{fmt(r['max_s'])} | {fmt(fp.get('cpu_s'))} over {fmt(fp.get('seconds'))} s | "
+                     f"{fmt(fp.get('rss_peak_mib'))} | {cp_cpu(r)} | {r['ready_after_s']} |")
+        L += ["", "| N | cycle from | jobs | p50 | p99 | max |", "|---:|---|---:|---:|---:|---:|"]
+        for r in res["spread"]:
+            for m in r["per_cycle"]:
+                L.append(f"| {r['n']} | {m['cycle']} | {m['jobs']} | {fmt(m['p50_s'])} | {fmt(m['p99_s'])} | "
+                         f"{fmt(m['max_s'])} |")
+        L.append("")
     if res.get("reference"):
         L += ["Per tick (reference):", "", "| setting | N | tick | jobs | p50 | p99 | max |",
               "|---|---:|---|---:|---:|---:|---:|"]
@@ -1117,6 +1229,12 @@ def main():
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     ap.add_argument("--quick", action="store_true", help="N=10,100 for sked only, short idle")
     ap.add_argument("--sked-n", type=ints, default=[10, 100, 1000], help="comma-separated N for sked")
+    ap.add_argument("--spread", type=ints, default=[], metavar="N",
+                    help="comma-separated N: N ScheduledJobs on 'H H/P * * * *' (a hashed second and minute, "
+                         "every P minutes), measured over --spread-cycles cycles (e.g. --spread 10000)")
+    ap.add_argument("--spread-period", type=int, default=4, choices=[1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60],
+                    metavar="P", help="minutes between one ScheduledJob's runs under --spread (divides 60; default 4)")
+    ap.add_argument("--spread-cycles", type=int, default=1, help="measured cycles of --spread-period minutes")
     ap.add_argument("--ref-n", type=ints, default=[10, 1000], help="comma-separated N for the reference ('' = none)")
     ap.add_argument("--ref-settings", default="default,unthrottled", type=lambda s: [x for x in s.split(",") if x])
     ap.add_argument("--ticks", type=int, default=3, help="measured sked ticks (20 s apart)")
