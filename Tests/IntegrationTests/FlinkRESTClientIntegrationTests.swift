@@ -36,7 +36,7 @@ import Testing
             #expect(try await client.jars().contains { $0.id == jar })
 
             let id = FlinkJobID.derive(scheduledJobUID: UUID().uuidString, runName: "batch-1")
-            let request = FlinkRESTClient.RunRequest(jobId: id, entryClass: "dev.sked.testjob.TestJob", programArgsList: ["--mode", "batch", "--seconds", "2"])
+            let request = FlinkRESTClient.JarRunRequestBody(jobId: id, entryClass: "dev.sked.testjob.TestJob", programArgsList: ["--mode", "batch", "--seconds", "2"])
             #expect(try await client.run(jar: jar, request) == .submitted(jobID: id))
             #expect(try await client.run(jar: jar, request) == .alreadySubmitted(jobID: id))  // exactly once
             #expect(try await waitFor(client, id, [.finished, .failed, .canceled]) == .finished)

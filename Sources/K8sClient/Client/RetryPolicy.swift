@@ -16,8 +16,6 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Delay before attempt `attempt + 1` (attempt counts from 1); honours `Retry-After`.
     public func delay(afterAttempt attempt: Int, error: KubernetesError) -> Duration {
         if let retryAfter = error.retryAfter { return min(.milliseconds(Int64(retryAfter * 1000)), .seconds(60)) }
-        var d = initialBackoff
-        for _ in 1..<attempt { d = min(d * 2, maxBackoff) }
-        return min(d, maxBackoff)
+        return ExponentialBackoff(initial: initialBackoff, cap: maxBackoff).delay(doublings: max(attempt, 1) - 1)
     }
 }

@@ -101,12 +101,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     /// The delay after `failures` previous failures: base · 2^failures, capped.
     public func backoff(failures n: Int) -> Duration {
-        var d = baseDelay
-        for _ in 0..<n {
-            d = d * 2
-            if d >= maxDelay { return maxDelay }
-        }
-        return min(d, maxDelay)
+        ExponentialBackoff(initial: baseDelay, cap: maxDelay).delay(doublings: n)
     }
 
     /// Clears the key's failure count (after a success).

@@ -111,9 +111,7 @@ public struct Watcher<R: KubernetesResource>: AsyncSequence, Sendable {
         }
 
         func backoff() -> Duration {
-            var d = configuration.initialBackoff
-            for _ in 1..<Swift.max(1, failures) where d < configuration.maxBackoff { d = d * 2 }
-            return Swift.min(d, configuration.maxBackoff)
+            ExponentialBackoff(initial: configuration.initialBackoff, cap: configuration.maxBackoff).delay(doublings: Swift.max(failures, 1) - 1)
         }
 
         /// One transition; returns an event when the transition produced one.

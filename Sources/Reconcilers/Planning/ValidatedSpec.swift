@@ -76,11 +76,11 @@ public struct ValidatedSpec: Sendable {
     public var retryBackoffSeconds: Int64
     public var retryMaxBackoffSeconds: Int64
 
-    /// Delay before retry attempt `attempt + 1`: backoff · 2^(attempt-1), capped. Closed form
-    /// in floating point, so any attempt number costs the same and cannot overflow.
+    /// Delay before retry attempt `attempt + 1`: backoff · 2^(attempt-1), capped; any attempt
+    /// number (read back from the cluster) is safe.
     public func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
-        let doublings = Double(min(max(attempt, 1), 64) - 1)
-        return min(Double(retryBackoffSeconds) * pow(2, doublings), Double(retryMaxBackoffSeconds))
+        let d = ExponentialBackoff(initial: .seconds(retryBackoffSeconds), cap: .seconds(retryMaxBackoffSeconds)).delay(doublings: max(attempt, 1) - 1)
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 

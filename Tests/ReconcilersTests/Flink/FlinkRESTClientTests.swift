@@ -23,7 +23,7 @@ import Testing
         let duplicate = #"{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application.\nCaused by: org.apache.flink.runtime.client.DuplicateApplicationSubmissionException: Application has already been submitted."]}"#
         let t = ScriptedTransport(answers: [.text(#"{"jobid":"0123456789abcdef0123456789abcdef"}"#), .text(duplicate, status: 400)])
         let client = FlinkRESTClient(transport: t)
-        let request = FlinkRESTClient.RunRequest(jobId: "0123456789abcdef0123456789abcdef", entryClass: "dev.sked.Job", programArgsList: ["--n", "3"], parallelism: 2)
+        let request = FlinkRESTClient.JarRunRequestBody(jobId: "0123456789abcdef0123456789abcdef", entryClass: "dev.sked.Job", programArgsList: ["--n", "3"], parallelism: 2)
         #expect(try await client.run(jar: "abc_job.jar", request) == .submitted(jobID: "0123456789abcdef0123456789abcdef"))
         #expect(try await client.run(jar: "abc_job.jar", request) == .alreadySubmitted(jobID: "0123456789abcdef0123456789abcdef"))
         #expect(t.requests[0].target == "/jars/abc_job.jar/run")

@@ -165,7 +165,7 @@ final class FakeFlink: Sendable {
         recorded.status?.active = [ActiveRun(name: "sj-1", kind: "FlinkJob", uid: nil, scheduledTime: t0, startTime: t0, attempt: 1, trigger: .schedule, runID: "sj-1",
                                              flink: FlinkRunInfo(flinkJobID: FlinkJobID.derive(scheduledJobUID: "uid-sj", runName: "sj-1"), jobManagerURL: "http://jm:8081"))]
         #expect(try await target.observedRuns(of: recorded).map(\.name) == ["sj-1"])
-        #expect(target.unconfirmed.entries(of: ObjectKey(namespace: "ns", name: "sj"), uid: "uid-sj").isEmpty)
+        #expect(target.unconfirmed.unsettled(of: ObjectKey(namespace: "ns", name: "sj"), uid: "uid-sj").isEmpty)
     }
 
     @Test func aRepeatedStartOfTheSameRunAdoptsTheSubmittedJobWithoutFetchingTheJar() async throws {

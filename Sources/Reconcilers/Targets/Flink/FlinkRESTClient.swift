@@ -90,7 +90,7 @@ public struct FlinkRESTClient: Sendable {
         _ = try await call("deleteJar", "DELETE", "/jars/\(Self.escape(id))")
     }
 
-    public struct RunRequest: Encodable, Sendable, Hashable {
+    public struct JarRunRequestBody: Encodable, Sendable, Hashable {
         public var entryClass: String?
         public var programArgsList: [String]?
         public var parallelism: Int?
@@ -115,7 +115,7 @@ public struct FlinkRESTClient: Sendable {
     }
 
     /// `POST /jars/{id}/run` with a caller-chosen `jobId`, the idempotency key of a run.
-    public func run(jar: String, _ request: RunRequest) async throws -> RunOutcome {
+    public func run(jar: String, _ request: JarRunRequestBody) async throws -> RunOutcome {
         do {
             let data = try await call("run", "POST", "/jars/\(Self.escape(jar))/run", body: try JSONEncoder().encode(request))
             return .submitted(jobID: try decode(FlinkResponses.Run.self, data, "run").jobid)

@@ -57,7 +57,7 @@ public struct FlinkTarget: RunTarget {
     /// may have started the job anyway. Flink runs are known only from the status, so until the
     /// JobManager is asked, such a run would be invisible to the planner: its tick counted
     /// missed, and a Forbid run started beside it (found by the fault-injection suite).
-    let unconfirmed = UnconfirmedSubmissions()
+    let unconfirmed = RunExpectations<ActiveRun>()
     /// Shared with the controller's other FlinkTargets; nil: no limit (unit tests).
     let slots: JobManagerSlots?
     /// Shared with the controller's other FlinkTargets (`Settings.maxConcurrentDownloads`).
@@ -92,8 +92,8 @@ public struct FlinkTarget: RunTarget {
         let recorded = (sj.status?.active ?? []).filter { $0.kind == ValidatedFlinkJob.runKind }
         let key = ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? "")
         let recordedNames = Set(recorded.map(\.name))
-        let pending = unconfirmed.entries(of: key, uid: sj.metadata.uid ?? "")
-        for entry in pending where recordedNames.contains(entry.name) { unconfirmed.remove(entry.name, of: key) }
+        let pending = unconfirmed.unsettled(of: key, uid: sj.metadata.uid ?? "").map(\.run)
+        for entry in pending where recordedNames.contains(entry.name) { unconfirmed.settle(entry.name, of: key) }
         let unknown = pending.filter { !recordedNames.contains($0.name) }
         guard !recorded.isEmpty || !unknown.isEmpty else { return [] }
         let headers = try await headers(for: sj, failure: unavailable)
@@ -116,7 +116,7 @@ public struct FlinkTarget: RunTarget {
                 // Not submitted after all: nothing to track. Submitted: the planner records it
                 // in status.active, after which it is no longer unconfirmed (checked above).
                 guard state != nil else {
-                    unconfirmed.remove(entry.name, of: key)
+                    unconfirmed.settle(entry.name, of: key)
                     continue
                 }
                 logger.info("a submission without an answer did start its Flink job", metadata: ["run": "\(entry.name)", "flinkJobID": "\(info.flinkJobID)"])
@@ -179,7 +179,7 @@ public struct FlinkTarget: RunTarget {
         } catch let e as FlinkRESTError { throw unavailable(flink.jobManagerURL, e) }
 
         var (jarID, reused) = try await jar(for: sj, flink, rest, headers)
-        let body = FlinkRESTClient.RunRequest(
+        let body = FlinkRESTClient.JarRunRequestBody(
             jobId: jobID, entryClass: flink.entryClass, programArgsList: flink.args.isEmpty ? nil : flink.args,
             parallelism: flink.parallelism, savepointPath: Self.restorePath(flink, sj),
             allowNonRestoredState: flink.allowNonRestoredState ? true : nil)
@@ -197,7 +197,7 @@ public struct FlinkTarget: RunTarget {
                     continue
                 }
                 if e.isTransient {
-                    unconfirmed.add(ActiveRun(
+                    unconfirmed.expect(request.name, ActiveRun(
                         name: request.name, kind: ValidatedFlinkJob.runKind, uid: nil, scheduledTime: request.scheduledTime, startTime: nil,
                         attempt: request.attempt, trigger: request.trigger, runID: request.runID, flink: info),
                         of: ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? ""), uid: sj.metadata.uid ?? "")
@@ -447,30 +447,5 @@ extension FlinkTarget {
     /// line breaks or other control characters (which would end the header or the request).
     static func isHeaderValue(_ value: String) -> Bool {
         value.utf8.allSatisfy { b in b == 0x09 || (b >= 0x20 && b != 0x7F) }
-    }
-}
-
-/// Flink submissions whose outcome is unknown, by ScheduledJob (namespace/name and uid).
-final class UnconfirmedSubmissions: Sendable {
-    private let runs = Mutex([ObjectKey: (uid: String, runs: [ActiveRun])]())
-
-    func add(_ run: ActiveRun, of key: ObjectKey, uid: String) {
-        runs.withLock { all in
-            var entry = all[key].flatMap { $0.uid == uid ? $0 : nil } ?? (uid: uid, runs: [])
-            entry.runs.removeAll { $0.name == run.name }
-            entry.runs.append(run)
-            all[key] = entry
-        }
-    }
-
-    func remove(_ name: String, of key: ObjectKey) {
-        runs.withLock { all in
-            all[key]?.runs.removeAll { $0.name == name }
-            if all[key]?.runs.isEmpty == true { all[key] = nil }
-        }
-    }
-
-    func entries(of key: ObjectKey, uid: String) -> [ActiveRun] {
-        runs.withLock { all in all[key].flatMap { $0.uid == uid ? $0.runs : nil } ?? [] }
     }
 }

@@ -27,7 +27,7 @@ public struct JobTarget: RunTarget {
     /// Creates that ended without an answer (timeout, connection lost): the API server may
     /// have made the Job anyway, and the cache may not show it for a while (a watch that is
     /// down, a relist). Until a GET settles it, nothing is planned from the cache alone.
-    let unconfirmed = UnconfirmedCreates()
+    let unconfirmed = RunExpectations<Void>()
 
     public init(client: KubernetesClient, store: Store<Job>) {
         self.client = client
@@ -75,15 +75,16 @@ public struct JobTarget: RunTarget {
     /// in the cache yet; an error here fails the reconcile (retried with backoff) rather than
     /// planning as if the Job did not exist: a second Forbid run, a tick counted twice.
     func settleUnconfirmedCreates(of sj: ScheduledJob) async throws {
-        for key in unconfirmed.keys(namespace: sj.metadata.namespace, owner: sj.metadata.uid ?? "") {
-            if store.get(key) != nil {
-                unconfirmed.remove(key)
+        let owner = ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? "")
+        for (name, _) in unconfirmed.unsettled(of: owner, uid: sj.metadata.uid ?? "") {
+            if store.get(ObjectKey(namespace: sj.metadata.namespace, name: name)) != nil {
+                unconfirmed.settle(name, of: owner)
                 continue
             }
-            if let job = try await api(sj).getIfPresent(key.name), job.metadata.controllerReference?.uid == sj.metadata.uid {
+            if let job = try await api(sj).getIfPresent(name), job.metadata.controllerReference?.uid == sj.metadata.uid {
                 store.upsertUnlessStale(Self.cacheTransform(job))
             }
-            unconfirmed.remove(key)
+            unconfirmed.settle(name, of: owner)
         }
     }
 
@@ -162,7 +163,7 @@ public struct JobTarget: RunTarget {
             } catch let e as KubernetesError where !e.isTransient {
                 throw e  // an answer: the Job was not created
             } catch {
-                unconfirmed.add(ObjectKey(namespace: sj.metadata.namespace, name: request.name), owner: sj.metadata.uid ?? "")
+                unconfirmed.expect(request.name, (), of: ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? ""), uid: sj.metadata.uid ?? "")
                 throw error
             }
             store.upsertUnlessStale(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
@@ -232,17 +233,5 @@ public struct JobTarget: RunTarget {
         // Background: the Job goes now, the garbage collector removes its pods.
         try await api(sj).deleteIfPresent(name, options: DeleteOptions(propagationPolicy: .background))
         store.remove(ObjectKey(namespace: sj.metadata.namespace, name: name))
-    }
-}
-
-/// Job creates whose outcome is unknown, by the ScheduledJob that made them.
-final class UnconfirmedCreates: Sendable {
-    private let entries = Mutex([ObjectKey: String]())
-
-    func add(_ key: ObjectKey, owner: String) { entries.withLock { $0[key] = owner } }
-    func remove(_ key: ObjectKey) { _ = entries.withLock { $0.removeValue(forKey: key) } }
-
-    func keys(namespace: String?, owner: String) -> [ObjectKey] {
-        entries.withLock { $0.filter { $0.key.namespace == namespace && $0.value == owner }.map(\.key) }
     }
 }
