@@ -2,8 +2,8 @@
 /// for release builds; a plain `swift build`/`swift run` keeps the fallbacks.
 enum BuildInfo {
     static let version = "0.1.0"
-    static let commit = "ba357a381d64"
-    static let buildDate = "2026-12-07T06:47:48Z"
+    static let commit = "unknown"
+    static let buildDate = "unknown"
     static var swiftVersion: String {
         #if swift(>=6.4)
         return "6.4+"

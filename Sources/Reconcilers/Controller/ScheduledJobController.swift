@@ -123,7 +123,11 @@ public final class ScheduledJobController: Sendable {
     /// Runs until cancelled or until `queue` is shut down (graceful drain). `onSynced` is
     /// called once all caches are filled.
     public func run(onSynced: @escaping @Sendable () -> Void = {}) async throws {
-        let controller = Controller(queue: queue, workers: configuration.workers, name: "scheduledjob", logger: logger)
+        let controller = Controller(
+            queue: queue, workers: configuration.workers, name: "scheduledjob", logger: logger, spanName: "reconcile ScheduledJob",
+            labels: { key in
+                KeyLabels(log: ["namespace": key.namespace ?? "", "name": key.name], span: ["k8s.namespace.name": key.namespace ?? "", "sked.scheduledjob": key.name])
+            })
         let queue = self.queue
         try await withThrowingTaskGroup(of: Void.self) { group in
             let events = self.events
@@ -136,41 +140,21 @@ public final class ScheduledJobController: Sendable {
                 if let namespaces = scope.namespaces {
                     group.addTask {
                         try await namespaces.run { note in
-                            // A changed annotation can allow or refuse a ServiceAccount: look at the namespace's ScheduledJobs again.
-                            guard case .updated(let old, let new) = note, old.metadata.annotations != new.metadata.annotations, let ns = new.metadata.name else { return }
+                            guard let ns = ReconcileTriggers.namespaceAnnotations(note) else { return }
                             for sj in scope.scheduledJobs.store.list() where sj.metadata.namespace == ns { await queue.add(sj.key) }
                         }
                     }
                 }
                 group.addTask {
                     try await scope.scheduledJobs.run { note in
-                        switch note {
-                        case .added(let sj): await queue.add(sj.key)
-                        case .deleted(let sj):
-                            RunMetrics.forget(sj)
-                            await queue.add(sj.key)
-                        case .updated(let old, let new):
-                            // Our own status writes come back as updates; only spec or metadata changes need a look.
-                            if old.spec != new.spec || old.metadata.annotations != new.metadata.annotations
-                                || old.metadata.deletionTimestamp != new.metadata.deletionTimestamp || old.metadata.uid != new.metadata.uid
-                                || old.status == nil {
-                                await queue.add(new.key)
-                            }
-                        case .undecodable(let object): await undecodable.report(object)
-                        }
+                        if case .deleted(let sj) = note { RunMetrics.forget(sj) }
+                        if case .undecodable(let object) = note { await undecodable.report(object) }
+                        if let key = ReconcileTriggers.ownChange(note) { await queue.add(key) }
                     }
                 }
                 group.addTask {
                     try await scope.jobs.run { note in
-                        let job: Job
-                        switch note {
-                        case .added(let j), .deleted(let j): job = j
-                        case .updated(_, let j): job = j
-                        case .undecodable: return  // no longer cached: its run is looked up by name when it matters
-                        }
-                        if let owner = job.metadata.controllerReference, owner.kind == ScheduledJob.resource.kind {
-                            await queue.add(ObjectKey(namespace: job.metadata.namespace, name: owner.name))
-                        }
+                        if let key = ReconcileTriggers.ownedJob(note) { await queue.add(key) }
                     }
                 }
             }
@@ -186,20 +170,12 @@ public final class ScheduledJobController: Sendable {
                     "jobs": "\(scopes.values.map(\.jobs.store.count).reduce(0, +))",
                 ])
                 onSynced()
-                await controller.run { [self] key in
+                await controller.run { [self] key, log in
                     guard let scope = scope(for: key.namespace), let sj = scope.scheduledJobs.store.get(key) else { return .awaitChange }
-                    var log = logger
-                    log[metadataKey: "namespace"] = "\(key.namespace ?? "")"
-                    log[metadataKey: "name"] = "\(key.name)"
-                    log[metadataKey: "reconcileID"] = "\(UUID().uuidString.prefix(8).lowercased())"
-                    return try await withSpan("reconcile ScheduledJob") { span in
-                        span.attributes["k8s.namespace.name"] = key.namespace ?? ""
-                        span.attributes["sked.scheduledjob"] = key.name
-                        let action = try await scope.reconciler.with(logger: log).reconcile(sj)
-                        // Deleted while this reconcile ran: the series it may have just counted go too.
-                        if scope.scheduledJobs.store.get(key)?.metadata.uid != sj.metadata.uid { RunMetrics.forget(sj) }
-                        return action
-                    }
+                    let action = try await scope.reconciler.with(logger: log).reconcile(sj)
+                    // Deleted while this reconcile ran: the series it may have just counted go too.
+                    if scope.scheduledJobs.store.get(key)?.metadata.uid != sj.metadata.uid { RunMetrics.forget(sj) }
+                    return action
                 }
             }
             // The controller task ends on a drain (queue shut down); informers never end by
