@@ -579,29 +579,38 @@ class Bench:
             time.sleep(0.5)
         return False
 
-    # -- 3. sked
-    def sked(self, n):
-        period = 20
-        ns = f"sked-n{n}-{self.suffix}"
+    # -- shared by the sked benchmarks
+    def watched_namespace(self, ns):
+        """Creates `ns` and returns a started watch of its Jobs."""
         self.api.ensure_ns(ns)
         w = Watcher(self.api, ns, sked_sched_time)
         w.start()
         w.started.wait(10)
+        return w
+
+    def create_scheduledjobs(self, ns, n, schedule):
+        """Creates sj-00000… on `schedule` (Allow, the shared Job template); returns the wall time."""
+        def create(i):
+            self.api.req("POST", f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", {
+                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": {"name": f"sj-{i:05d}"},
+                "spec": {"schedule": schedule, "concurrencyPolicy": "Allow",
+                         "successfulRunsHistoryLimit": 10, "failedRunsHistoryLimit": 10,
+                         "jobTemplate": job_template()}})
+
+        return parallel(n, create, self.a.create_concurrency)
+
+    # -- 3. sked
+    def sked(self, n):
+        period = 20
+        ns = f"sked-n{n}-{self.suffix}"
+        w = self.watched_namespace(ns)
         p = self.start_sked(ns, f"n{n}")
         t_ready_proc = time.time()
         # Start creating just after a tick so creation and readiness get the whole period.
         while time.time() % period < 1 or time.time() % period > 2:
             time.sleep(0.1)
         t_create = time.time()
-
-        def create(i):
-            self.api.req("POST", f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", {
-                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": {"name": f"sj-{i:05d}"},
-                "spec": {"schedule": "0,20,40 * * * * *", "concurrencyPolicy": "Allow",
-                         "successfulRunsHistoryLimit": 10, "failedRunsHistoryLimit": 10,
-                         "jobTemplate": job_template()}})
-
-        create_wall = parallel(n, create, self.a.create_concurrency)
+        create_wall = self.create_scheduledjobs(ns, n, "0,20,40 * * * * *")
         log(f"sked N={n}: created {n} ScheduledJobs in {create_wall:.2f}s")
         end = time.time() + 60 + n / 10
         ready = 0
@@ -646,21 +655,10 @@ class Bench:
         schedule = "H * * * * *" if period == 1 else f"H H/{period} * * * *"
         cycles, cycle_s = self.a.spread_cycles, 60 * period
         ns = f"sked-h{n}-{self.suffix}"
-        self.api.ensure_ns(ns)
-        w = Watcher(self.api, ns, sked_sched_time)
-        w.start()
-        w.started.wait(10)
+        w = self.watched_namespace(ns)
         p = self.start_sked(ns, f"h{n}")
         t_create = time.time()
-
-        def create(i):
-            self.api.req("POST", f"/apis/sked.dev/v1alpha1/namespaces/{ns}/scheduledjobs", {
-                "apiVersion": "sked.dev/v1alpha1", "kind": "ScheduledJob", "metadata": {"name": f"sj-{i:05d}"},
-                "spec": {"schedule": schedule, "concurrencyPolicy": "Allow",
-                         "successfulRunsHistoryLimit": 10, "failedRunsHistoryLimit": 10,
-                         "jobTemplate": job_template()}})
-
-        create_wall = parallel(n, create, self.a.create_concurrency)
+        create_wall = self.create_scheduledjobs(ns, n, schedule)
         log(f"spread N={n}: created {n} ScheduledJobs in {create_wall:.2f}s")
         end, ready, items = time.time() + 120 + n / 10, 0, []
         while time.time() < end:

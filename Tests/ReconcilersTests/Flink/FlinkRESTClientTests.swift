@@ -72,7 +72,7 @@ import Testing
         let t = ScriptedTransport(answers: [.failure(KubernetesError(statusCode: nil, reason: .transport, message: "connection refused"))])
         await #expect { _ = try await FlinkRESTClient(transport: t).overview() } throws: { error in
             let e = error as? FlinkRESTError
-            return e?.statusCode == 0 && e?.message.contains("connection refused") == true && e?.isTransient == true
+            return e?.kind == .unreachable && e?.statusCode == 0 && e?.message.contains("connection refused") == true && e?.isTransient == true
         }
     }
 }

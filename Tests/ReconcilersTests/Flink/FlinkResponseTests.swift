@@ -82,4 +82,20 @@ import Testing
         let leaky = FlinkRESTError(statusCode: 500, body: Data("INTERNAL-ONLY db_password=hunter2\n".utf8))
         #expect(leaky.message == "HTTP 500" && !leaky.description.contains("hunter2") && leaky.isTransient)
     }
+
+    /// Errors are told apart by the exception classes Flink names, not by words in a message.
+    @Test func classesAreReadFromTheAnswerNotFromItsWords() {
+        let duplicate = FlinkRESTError(statusCode: 400, body: Data(#"{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application.\n\tat x\nCaused by: org.apache.flink.runtime.client.DuplicateApplicationSubmissionException: Application has already been submitted.\n\tat y"]}"#.utf8))
+        #expect(duplicate.exceptionClasses == ["org.apache.flink.runtime.rest.handler.RestHandlerException", "org.apache.flink.runtime.client.DuplicateApplicationSubmissionException"])
+        // The job's own code could not load a class: that is a failed run, not an unknown job.
+        let classMissing = FlinkRESTError(statusCode: 500, body: Data(#"{"errors":["org.apache.flink.client.program.ProgramInvocationException: The main method caused an error\nCaused by: java.lang.ClassNotFoundException: com.example.Helper\n\tat java.base/jdk.internal.loader.BuiltinClassLoader.loadClass(BuiltinClassLoader.java:641)"]}"#.utf8))
+        #expect(classMissing.exceptionClasses == ["org.apache.flink.client.program.ProgramInvocationException", "java.lang.ClassNotFoundException"])
+        #expect(!classMissing.isNotFound && !classMissing.isTransient)
+        // A message that only mentions a class name does not count as that class.
+        let mention = FlinkRESTError(statusCode: 503, body: Data(#"{"errors":["the dispatcher is busy (previously: DuplicateJobSubmissionException)"]}"#.utf8))
+        #expect(mention.exceptionClasses.isEmpty && !mention.isDuplicateSubmission && mention.isTransient)
+        let jarGone = FlinkRESTError(statusCode: 500, body: Data(#"{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file /tmp/flink-web-upload/ab_job.jar does not exist"]}"#.utf8))
+        #expect(jarGone.isMissingJar && !jarGone.isTransient)
+        #expect(FlinkRESTError.unexpectedAnswer("GET /jobs").kind == .unexpectedAnswer && !FlinkRESTError.unexpectedAnswer("GET /jobs").isTransient)
+    }
 }

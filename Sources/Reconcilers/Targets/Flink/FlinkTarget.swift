@@ -192,7 +192,7 @@ public struct FlinkTarget: RunTarget {
                 }
             } catch let e as FlinkRESTError {
                 // A reused JAR can vanish (a JobManager restart, someone cleaning up): upload it again once.
-                if reused, attempt == 1, e.detail.contains("does not exist") {
+                if reused, attempt == 1, e.isMissingJar {
                     (jarID, reused) = try await jar(for: sj, flink, rest, headers, forceUpload: true)
                     continue
                 }
