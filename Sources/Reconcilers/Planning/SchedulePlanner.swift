@@ -259,7 +259,10 @@ private struct Planning {
         // Bounds and exclusions hold for a backfill too; jitter does not (the ticks are past).
         var unjittered = timing
         unjittered.jitterSeconds = 0
-        let exists = Set((active + finished + stopped).map(\.runID))
+        // A tick's run may exist already: run by the schedule (skipped here), or started by this
+        // backfill on an operator that died before writing status (counted as started, or the
+        // progress would show fewer runs than ran).
+        let existing = Dictionary((active + finished + stopped).map { ($0.runID, $0.trigger) }, uniquingKeysWith: { first, _ in first })
         let limit = min(state.maxRuns ?? Self.maxBackfillRuns, Self.maxBackfillRuns)
         while !state.completed {
             guard state.started < limit, let t = unjittered.next(after: state.cursor ?? .distantPast), t <= min(to, now) else {
@@ -268,7 +271,12 @@ private struct Planning {
                 break
             }
             let runID = RunNaming.scheduledRunID(t)
-            if exists.contains(runID) || unjittered.isExcluded(t) {
+            if let trigger = existing[runID] {
+                if trigger == .backfill { state.started += 1 } else { state.skipped += 1 }
+                state.cursor = t
+                continue
+            }
+            if unjittered.isExcluded(t) {
                 state.skipped += 1
                 state.cursor = t
                 continue

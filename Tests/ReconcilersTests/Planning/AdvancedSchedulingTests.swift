@@ -306,6 +306,19 @@ import Testing
         #expect(next.startedRuns.map(\.scheduledTime) == [at(-3540)] && next.status.backfill?.started == 2)
     }
 
+    /// An operator started the next backfill run and died before writing status: the next one
+    /// finds the run, counts it as this backfill's, and starts nothing twice (found by chaos).
+    @Test func aRunStartedByAnOperatorThatDiedCountsAsStarted() {
+        let forbid: (inout ScheduledJobSpec) -> Void = { $0.concurrencyPolicy = "Forbid" }
+        let first = SchedulePlanner.plan(sj(status(lastSchedule: t0), forbid), runs: [], now: at(1))
+        let firstDone = run("sj-\(unix(at(-3600)))", scheduled: at(-3600), trigger: .backfill, state: .finished(.succeeded, at: at(2), message: nil))
+        // The lost reconcile started 09:01 from this status; its status write never happened.
+        let orphan = run("sj-\(unix(at(-3540)))", scheduled: at(-3540), trigger: .backfill)
+        let next = SchedulePlanner.plan(sj(first.status, forbid), runs: [firstDone, orphan], now: at(4))
+        #expect(next.startedRuns.isEmpty, "09:01 runs already; 09:02 waits for it")
+        #expect(next.status.backfill?.started == 2 && next.status.backfill?.skipped == 0 && next.status.backfill?.cursor == at(-3540))
+    }
+
     @Test func ticksThatRanOrAreExcludedAreSkippedAndMaxCaps() {
         let ran = run("sj-\(unix(at(-3540)))", scheduled: at(-3540), state: .finished(.succeeded, at: at(-3530), message: nil))
         let plan = SchedulePlanner.plan(sj(status(lastSchedule: t0), value: request + ",max=2") { $0.exclude = [ExclusionSpec(schedule: "0 2 9 * * *")] }, runs: [ran], now: at(1))
