@@ -1,5 +1,5 @@
 import Foundation
-import K8sClient
+@testable import K8sClient
 import K8sTestSupport
 
 import Testing
@@ -154,56 +154,16 @@ func fastWatcher(_ t: ScriptedTransport) -> Watcher<ConfigMap> {
 
     @Test func labelIndexFollowsUpdatesAndRemovals() {
         let store = Store<Job>(indexedLabels: ["owner"])
-        store.upsert(Job(metadata: ObjectMeta(name: "j1", namespace: "a", labels: ["owner": "x"])))
-        store.upsert(Job(metadata: ObjectMeta(name: "j2", namespace: "a", labels: ["owner": "x"])))
-        store.upsert(Job(metadata: ObjectMeta(name: "j3", namespace: "b", labels: ["owner": "x"])))
+        store.applyWatched(Job(metadata: ObjectMeta(name: "j1", namespace: "a", labels: ["owner": "x"])))
+        store.applyWatched(Job(metadata: ObjectMeta(name: "j2", namespace: "a", labels: ["owner": "x"])))
+        store.applyWatched(Job(metadata: ObjectMeta(name: "j3", namespace: "b", labels: ["owner": "x"])))
         #expect(store.byLabel("owner", "x", namespace: "a").compactMap(\.metadata.name).sorted() == ["j1", "j2"])
-        store.upsert(Job(metadata: ObjectMeta(name: "j2", namespace: "a", labels: ["owner": "y"])))
+        store.applyWatched(Job(metadata: ObjectMeta(name: "j2", namespace: "a", labels: ["owner": "y"])))
         #expect(store.byLabel("owner", "x", namespace: "a").compactMap(\.metadata.name) == ["j1"])
         #expect(store.byLabel("owner", "y", namespace: "a").compactMap(\.metadata.name) == ["j2"])
-        store.remove(ObjectKey(namespace: "a", name: "j1"))
+        store.removeWatched(ObjectKey(namespace: "a", name: "j1"), uid: nil)
         #expect(store.byLabel("owner", "x", namespace: "a").isEmpty)
         #expect(store.byLabel("owner", "x", namespace: "b").count == 1)
     }
 }
 
-@Suite struct RelistKeepsOwnNewerWrites {
-    func cm(_ name: String, _ rv: String) -> ConfigMap {
-        var m = ObjectMeta(name: name, namespace: "ns")
-        m.resourceVersion = rv
-        return ConfigMap(metadata: m)
-    }
-
-    @Test func objectsNewerThanTheListSurviveTheSwapAndOlderOnesAreReplaced() {
-        let store = Store<ConfigMap>()
-        store.upsert(cm("created-after-list", "25"))   // our own create, after the list's snapshot
-        store.upsert(cm("updated-after-list", "26"))   // our own status write
-        store.upsert(cm("stale", "5"))                 // deleted before the snapshot
-        store.upsert(cm("listed", "7"))
-        let gone = store.replace(with: [cm("updated-after-list", "12"), cm("listed", "15")], keepingNewerThan: "20")
-        #expect(Set(gone.compactMap(\.metadata.name)) == ["stale"])
-        #expect(store.get(namespace: "ns", name: "created-after-list")?.metadata.resourceVersion == "25")
-        #expect(store.get(namespace: "ns", name: "updated-after-list")?.metadata.resourceVersion == "26")
-        #expect(store.get(namespace: "ns", name: "listed")?.metadata.resourceVersion == "15")
-        // Without a list version (or an opaque one) the list is the whole truth, as before.
-        let plain = store.replace(with: [cm("listed", "15")])
-        #expect(Set(plain.compactMap(\.metadata.name)) == ["created-after-list", "updated-after-list"])
-    }
-
-    @Test func ownWriteNeverReplacesANewerVersionTheWatchDelivered() {
-        let store = Store<ConfigMap>()
-        // A user's edit (30) arrived by watch before the answer to our earlier write (20).
-        store.upsert(cm("edited", "30"))
-        #expect(store.upsertUnlessStale(cm("edited", "20")) == false)
-        #expect(store.get(namespace: "ns", name: "edited")?.metadata.resourceVersion == "30")
-        // Our write is the newest, or the object is not cached yet: it goes in.
-        #expect(store.upsertUnlessStale(cm("edited", "31")))
-        #expect(store.get(namespace: "ns", name: "edited")?.metadata.resourceVersion == "31")
-        #expect(store.upsertUnlessStale(cm("created", "7")))
-        #expect(store.get(namespace: "ns", name: "created")?.metadata.resourceVersion == "7")
-        // Versions that are not numbers cannot be ordered: the cached one stays (the watch brings ours).
-        store.upsert(cm("opaque", "abc"))
-        #expect(store.upsertUnlessStale(cm("opaque", "40")) == false)
-        #expect(store.get(namespace: "ns", name: "opaque")?.metadata.resourceVersion == "abc")
-    }
-}

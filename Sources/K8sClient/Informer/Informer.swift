@@ -36,14 +36,47 @@ public final class Informer<R: KubernetesResource>: Sendable {
         while !hasSynced { try await Task.sleep(for: .milliseconds(10)) }
     }
 
+    /// Shows `write`, made by this controller, to readers of `store` until the watch delivers
+    /// it (or something newer), so that a reconcile woken before the watch catches up starts
+    /// from what we just wrote, and never from an older copy the watch already replaced.
+    /// For updates use `recordingOwnUpdate`, which also knows what the watch delivered
+    /// while the request was in flight.
+    public func recordOwnWrite(_ write: OwnWrite<R>) {
+        store.recordOwn(cached(write))
+    }
+
+    /// The write as the cache keeps objects (the watcher's transform).
+    private func cached(_ write: OwnWrite<R>) -> OwnWrite<R> {
+        switch write {
+        case .created(let o): .created(watcher.transform(o))
+        case .updated(let o): .updated(watcher.transform(o))
+        case .deleted: write
+        }
+    }
+
+    /// Carries out `update` (an update or patch of `key`) and records its answer as an own write.
+    public func recordingOwnUpdate(of key: ObjectKey, _ update: () async throws -> R) async throws -> R {
+        store.beginOwnUpdate(key)
+        let written: R
+        do {
+            written = try await update()
+        } catch {
+            _ = store.endOwnUpdate(key)
+            throw error
+        }
+        let delivered = store.endOwnUpdate(key)
+        store.recordOwn(cached(.updated(written)), deliveredDuringWrite: delivered)
+        return written
+    }
+
     /// Runs until cancelled, calling `handler` for each change after it is in the store.
     /// The handler is awaited: a slow handler slows the watch (back-pressure, no unbounded buffer).
     public func run(_ handler: @Sendable (InformerNotification<R>) async -> Void = { _ in }) async throws {
         for try await event in watcher {
             switch event {
-            case .restarted(let fresh, let listVersion):
+            case .restarted(let fresh, _):
                 let old = Dictionary(store.list().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-                let gone = store.replace(with: fresh, keepingNewerThan: listVersion)
+                let gone = store.replace(with: fresh)
                 for o in gone { await handler(.deleted(o)) }
                 for o in fresh {
                     if let prev = old[o.key] {
@@ -57,12 +90,12 @@ public final class Informer<R: KubernetesResource>: Sendable {
                 // ScheduledJob reconciled twice at start-up, measured with 20,000 Jobs).
                 synced.withLock { $0 = true }
             case .applied(let o):
-                if let prev = store.upsert(o) { await handler(.updated(old: prev, new: o)) } else { await handler(.added(o)) }
+                if let prev = store.applyWatched(o) { await handler(.updated(old: prev, new: o)) } else { await handler(.added(o)) }
             case .deleted(let o):
-                let prev = store.remove(o.key)
+                let prev = store.removeWatched(o.key, uid: o.metadata.uid)
                 await handler(.deleted(prev ?? o))
             case .undecodable(let u, let deleted):
-                let prev = store.remove(u.key)
+                let prev = store.removeWatched(u.key, uid: u.metadata.uid)
                 if deleted {
                     if let prev { await handler(.deleted(prev)) }
                 } else {

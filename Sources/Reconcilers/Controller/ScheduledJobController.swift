@@ -89,11 +89,11 @@ public final class ScheduledJobController: Sendable {
                 policy.inNamespace(annotations: ns.flatMap { namespaces?.store.get(ObjectKey(namespace: nil, name: $0)) }?.metadata.annotations)
             }
             let targets = RunTargets(
-                job: JobTarget(client: client, store: jobInformer.store),
+                job: JobTarget(client: client, jobs: jobInformer),
                 flink: FlinkTarget(client: client, transports: configuration.transports, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
             let reconciler = ScheduledJobReconciler(
                 target: targets, events: events,
-                statusWriter: CachedStatusWriter(client: client, store: sjInformer.store), now: now,
+                statusWriter: CachedStatusWriter(client: client, scheduledJobs: sjInformer), now: now,
                 defaultTimeZone: configuration.defaultTimeZone, cleanupTimeout: configuration.cleanupTimeout,
                 // A drain serves no requeue: a Job created then gets its status entry at once,
                 // or the last run before a SIGTERM would be missing from status until the next
@@ -186,17 +186,17 @@ public final class ScheduledJobController: Sendable {
     }
 }
 
-/// Writes status through the subresource and puts the result in the informer cache at once,
-/// so the next reconcile (often woken by a Job event before the watch delivers our write)
-/// starts from what we just wrote.
+/// Writes status through the subresource and tells the informer, so the next reconcile
+/// (often woken by a Job event before the watch delivers our write) starts from what we
+/// just wrote.
 struct CachedStatusWriter: StatusWriter {
     let client: KubernetesClient
-    let store: Store<ScheduledJob>
+    let scheduledJobs: Informer<ScheduledJob>
 
     func writeStatus(_ sj: ScheduledJob) async throws -> ScheduledJob {
-        let written = try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).updateStatus(sj)
-        store.upsertUnlessStale(ScheduledJob.cacheTransform(written))
-        return written
+        try await scheduledJobs.recordingOwnUpdate(of: sj.key) {
+            try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).updateStatus(sj)
+        }
     }
 
     /// A merge patch of `metadata.finalizers` guarded by the resourceVersion, so a finalizer
@@ -206,11 +206,11 @@ struct CachedStatusWriter: StatusWriter {
         var meta: [String: JSONValue] = ["finalizers": .array(finalizers.map { .string($0) })]
         if let rv = sj.metadata.resourceVersion { meta["resourceVersion"] = .string(rv) }
         do {
-            let written = try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).patch(name, .merge(["metadata": .object(meta)]))
+            let written = try await scheduledJobs.recordingOwnUpdate(of: sj.key) {
+                try await client.api(ScheduledJob.self, namespace: sj.metadata.namespace).patch(name, .merge(["metadata": .object(meta)]))
+            }
             if written.metadata.deletionTimestamp != nil && (written.metadata.finalizers ?? []).isEmpty {
-                _ = store.remove(written.key)
-            } else {
-                store.upsertUnlessStale(ScheduledJob.cacheTransform(written))
+                scheduledJobs.recordOwnWrite(.deleted(written.key))
             }
             return written
         } catch let e as KubernetesError where e.isNotFound {

@@ -1,5 +1,5 @@
 import Foundation
-import K8sClient
+@testable import K8sClient
 import K8sTestSupport
 @testable import Reconcilers
 import Testing
@@ -139,17 +139,18 @@ import Testing
     }
 
     @Test func observedRunsComeOnlyFromJobsThisScheduledJobControls() async throws {
-        let store = Store<Job>(indexedLabels: [JobTarget.Label.scheduledJob])
+        let client = KubernetesClient.scripted(.init(answers: []))
+        let jobs = Informer(api: client.api(Job.self, namespace: "ns"), indexedLabels: [JobTarget.Label.scheduledJob])
         func job(_ name: String, owner: String, deleting: Bool = false) -> Job {
             var meta = ObjectMeta(name: name, namespace: "ns", labels: ["sked.dev/scheduled-job": "sj"], annotations: ["sked.dev/run-id": "1", "sked.dev/trigger": "manual", "sked.dev/attempt": "2"],
                                   ownerReferences: [OwnerReference(apiVersion: "sked.dev/v1alpha1", kind: "ScheduledJob", name: "sj", uid: owner, controller: true)])
             if deleting { meta.deletionTimestamp = t0 }
             return Job(metadata: meta)
         }
-        store.upsert(job("mine", owner: "uid-sj"))
-        store.upsert(job("previous-incarnation", owner: "uid-old"))
-        store.upsert(job("going", owner: "uid-sj", deleting: true))
-        let runs = try await JobTarget(client: .scripted(.init(answers: [])), store: store).observedRuns(of: scheduledJob())
+        jobs.store.applyWatched(job("mine", owner: "uid-sj"))
+        jobs.store.applyWatched(job("previous-incarnation", owner: "uid-old"))
+        jobs.store.applyWatched(job("going", owner: "uid-sj", deleting: true))
+        let runs = try await JobTarget(client: client, jobs: jobs).observedRuns(of: scheduledJob())
         #expect(runs.map(\.name) == ["mine"])
         #expect(runs.first?.trigger == .manual)
         #expect(runs.first?.attempt == 2)
@@ -403,7 +404,8 @@ extension CreateFirstStatusAfter {
             }
             return .status(500, reason: "InternalError", message: "unexpected \(r.method) \(r.target)")
         }
-        let target = JobTarget(client: .scripted(t, namespace: "ns", retry: .none), store: Store<Job>(indexedLabels: [JobTarget.Label.scheduledJob]))
+        let client = KubernetesClient.scripted(t, namespace: "ns", retry: .none)
+        let target = JobTarget(client: client, jobs: Informer(api: client.api(Job.self, namespace: "ns"), indexedLabels: [JobTarget.Label.scheduledJob]))
         await #expect(throws: KubernetesError.self) { _ = try await target.start(request, for: sj, spec: try sj.spec.validated().get()) }
         // The API server did create it: the next plan sees it although no watch delivered it.
         #expect(try await target.observedRuns(of: sj).map(\.name) == ["sj-1"])
@@ -419,7 +421,8 @@ extension CreateFirstStatusAfter {
 
     @Test func aForbiddenCreateKeepsTheTickDueInsteadOfFailingTheRun() async throws {
         let t = ScriptedTransport { _ in .status(403, reason: "Forbidden", message: "jobs.batch is forbidden: User \\\"system:serviceaccount:sked-system:sked\\\" cannot create resource \\\"jobs\\\"") }
-        let target = JobTarget(client: .scripted(t, namespace: "ns"), store: Store<Job>())
+        let client = KubernetesClient.scripted(t, namespace: "ns")
+        let target = JobTarget(client: client, jobs: Informer(api: client.api(Job.self, namespace: "ns")))
         let sj = scheduledJob()
         await #expect { _ = try await target.start(RunRequest(name: "sj-1", runID: "1", scheduledTime: t0, trigger: .schedule, attempt: 1), for: sj, spec: try sj.spec.validated().get()) } throws: {
             ($0 as? RunTargetUnavailable)?.reason == "Forbidden"
@@ -427,7 +430,7 @@ extension CreateFirstStatusAfter {
     }
 }
 
-/// The writer that puts our own writes into the informer cache must never put back a version
+/// The writer that tells the informer of our own writes must never make it show a version
 /// older than one the watch already delivered: the cache would stay stale (the watch has
 /// nothing more to send) and every later write would fail with Conflict, as a Flink
 /// ScheduledJob annotated right after creation did in CI (409 on each retry for 30 s).
@@ -439,23 +442,50 @@ extension CreateFirstStatusAfter {
         return sj
     }
 
-    @Test func aFinalizerOrStatusAnswerOlderThanTheCacheIsNotCached() async throws {
-        let edited = version("30", annotations: ["sked.dev/run-now": "1"], finalizers: [ScheduledJob.flinkCleanupFinalizer])
+    @Test func anAnswerTheWatchOvertookWhileInFlightIsNotShownAndANewerOneIs() async throws {
+        let edited = version("v30", annotations: ["sked.dev/run-now": "1"], finalizers: [ScheduledJob.flinkCleanupFinalizer])
+        let informer = LockedBox<Informer<ScheduledJob>?>(nil)
         let t = ScriptedTransport { r in
-            r.method == "PATCH" ? .json(version("20", finalizers: [ScheduledJob.flinkCleanupFinalizer])) : .json(version("25"))
+            // The watch delivers our write, then the user's annotation, before our answer arrives.
+            let answer = r.method == "PATCH" ? version("v20", finalizers: [ScheduledJob.flinkCleanupFinalizer]) : version("v25")
+            informer.value?.store.applyWatched(ScheduledJob.cacheTransform(answer))
+            informer.value?.store.applyWatched(edited)
+            return .json(answer)
         }
-        let store = Store<ScheduledJob>()
-        let writer = CachedStatusWriter(client: .scripted(t, namespace: "ns"), store: store)
-        store.upsert(edited)  // the user's annotation, delivered by the watch while our writes were in flight
-        let patched = try await writer.writeFinalizers(version("19"), [ScheduledJob.flinkCleanupFinalizer])
-        #expect(patched.metadata.resourceVersion == "20")  // the caller gets the answer
-        #expect(store.get(edited.key)?.metadata.resourceVersion == "30")
-        #expect(store.get(edited.key)?.metadata.annotations?["sked.dev/run-now"] == "1")
-        _ = try await writer.writeStatus(version("20"))
-        #expect(store.get(edited.key)?.metadata.resourceVersion == "30")
-        // A newer answer does go in, so the next reconcile starts from what we wrote.
-        let newer = ScriptedTransport { _ in .json(version("31")) }
-        _ = try await CachedStatusWriter(client: .scripted(newer, namespace: "ns"), store: store).writeStatus(edited)
-        #expect(store.get(edited.key)?.metadata.resourceVersion == "31")
+        let client = KubernetesClient.scripted(t, namespace: "ns")
+        let sjs = Informer(api: client.api(ScheduledJob.self, namespace: "ns"), transform: ScheduledJob.cacheTransform)
+        informer.value = sjs
+        sjs.store.applyWatched(version("v19"))
+        let writer = CachedStatusWriter(client: client, scheduledJobs: sjs)
+        let patched = try await writer.writeFinalizers(version("v19"), [ScheduledJob.flinkCleanupFinalizer])
+        #expect(patched.metadata.resourceVersion == "v20")  // the caller gets the answer
+        #expect(sjs.store.get(edited.key)?.metadata.resourceVersion == "v30")
+        #expect(sjs.store.get(edited.key)?.metadata.annotations?["sked.dev/run-now"] == "1")
+        _ = try await writer.writeStatus(version("v20"))
+        #expect(sjs.store.get(edited.key)?.metadata.resourceVersion == "v30")
+        // An answer the watch has not delivered yet is shown, so the next reconcile starts from what we wrote.
+        informer.value = nil
+        var ours = edited
+        ours.status = ScheduledJobStatus()
+        ours.status?.activeRuns = 7
+        ours.metadata.resourceVersion = "v31"
+        let answer = ours
+        let newer = ScriptedTransport { _ in .json(answer) }
+        _ = try await CachedStatusWriter(client: .scripted(newer, namespace: "ns"), scheduledJobs: sjs).writeStatus(edited)
+        #expect(sjs.store.get(edited.key)?.metadata.resourceVersion == "v31")
+        #expect(sjs.store.get(edited.key)?.status?.activeRuns == 7)
+    }
+
+    @Test func aFinalizerRemovalThatDeletesTheObjectHidesItAtOnce() async throws {
+        var deleted = version("v40")
+        deleted.metadata.deletionTimestamp = t0
+        let gone = deleted
+        let client = KubernetesClient.scripted(ScriptedTransport { _ in .json(gone) }, namespace: "ns")
+        let sjs = Informer(api: client.api(ScheduledJob.self, namespace: "ns"))
+        var deleting = version("v39", finalizers: [ScheduledJob.flinkCleanupFinalizer])
+        deleting.metadata.deletionTimestamp = t0
+        sjs.store.applyWatched(deleting)
+        _ = try await CachedStatusWriter(client: client, scheduledJobs: sjs).writeFinalizers(deleting, [])
+        #expect(sjs.store.get(deleting.key) == nil)
     }
 }

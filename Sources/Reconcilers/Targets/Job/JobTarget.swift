@@ -22,16 +22,18 @@ public struct JobTarget: RunTarget {
     }
 
     let client: KubernetesClient
-    /// The informer cache of Jobs labelled `sked.dev/scheduled-job`, indexed by that label.
-    let store: Store<Job>
+    /// The informer of Jobs labelled `sked.dev/scheduled-job`, its cache indexed by that label;
+    /// told of each Job this target creates or deletes, so the next plan sees it at once.
+    let jobs: Informer<Job>
+    var store: Store<Job> { jobs.store }
     /// Creates that ended without an answer (timeout, connection lost): the API server may
     /// have made the Job anyway, and the cache may not show it for a while (a watch that is
     /// down, a relist). Until a GET settles it, nothing is planned from the cache alone.
     let unconfirmed = RunExpectations<Void>()
 
-    public init(client: KubernetesClient, store: Store<Job>) {
+    public init(client: KubernetesClient, jobs: Informer<Job>) {
         self.client = client
-        self.store = store
+        self.jobs = jobs
     }
 
     /// What the informer keeps of each Job: only what `observedRun(of:)` and the owner lookup
@@ -82,7 +84,7 @@ public struct JobTarget: RunTarget {
                 continue
             }
             if let job = try await api(sj).getIfPresent(name), job.metadata.controllerReference?.uid == sj.metadata.uid {
-                store.upsertUnlessStale(Self.cacheTransform(job))
+                jobs.recordOwnWrite(.created(job))
             }
             unconfirmed.settle(name, of: owner)
         }
@@ -166,7 +168,7 @@ public struct JobTarget: RunTarget {
                 unconfirmed.expect(request.name, (), of: ObjectKey(namespace: sj.metadata.namespace, name: sj.metadata.name ?? ""), uid: sj.metadata.uid ?? "")
                 throw error
             }
-            store.upsertUnlessStale(Self.cacheTransform(created))  // so the next reconcile sees it before the watch does
+            jobs.recordOwnWrite(.created(created))  // so the next reconcile sees it before the watch does
             return .created(uid: created.metadata.uid, startTime: created.status?.startTime ?? created.metadata.creationTimestamp)
         } catch let e as KubernetesError where e.isAlreadyExists {
             // Our own earlier attempt (a restart, a lost status write): adopt it if it is ours.
@@ -174,7 +176,7 @@ public struct JobTarget: RunTarget {
             guard existing.metadata.controllerReference?.uid == sj.metadata.uid else {
                 throw RunStartRejected("Job \(request.name) already exists and is not controlled by this ScheduledJob")
             }
-            store.upsertUnlessStale(Self.cacheTransform(existing))
+            jobs.recordOwnWrite(.created(existing))
             return .alreadyExisted(uid: existing.metadata.uid, startTime: existing.status?.startTime ?? existing.metadata.creationTimestamp)
         } catch let e as KubernetesError where !e.isTransient && [.invalid, .badRequest].contains(e.reason) {
             throw RunStartRejected("the API server rejected Job \(request.name): \(e.message)")
@@ -232,6 +234,6 @@ public struct JobTarget: RunTarget {
     private func delete(_ name: String, for sj: ScheduledJob) async throws {
         // Background: the Job goes now, the garbage collector removes its pods.
         try await api(sj).deleteIfPresent(name, options: DeleteOptions(propagationPolicy: .background))
-        store.remove(ObjectKey(namespace: sj.metadata.namespace, name: name))
+        jobs.recordOwnWrite(.deleted(ObjectKey(namespace: sj.metadata.namespace, name: name)))
     }
 }
