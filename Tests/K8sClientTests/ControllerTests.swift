@@ -47,3 +47,24 @@ import Testing
         #expect(lines.all.allSatisfy { $0.contains("object=ns/") }, "\(lines.all)")
     }
 }
+
+@Suite struct ControllerRequeues {
+    /// `requeueBehindDueKeys` puts the key in the change lane: keys already due go first.
+    @Test func aKeyRequeuedBehindDueKeysWaitsForThem() async throws {
+        let queue = WorkQueue<String>(changesWaitAtMost: .seconds(60))
+        let controller = Controller(queue: queue, workers: 1, logger: Logger(label: "test"))
+        await queue.add("ns/status")
+        let key = await queue.next()
+        for i in 0..<3 { await queue.addAfter("ns/tick-\(i)", .milliseconds(1)) }
+        await controller.process(key!) { _, _ in .requeueBehindDueKeys }
+        try await Task.sleep(for: .milliseconds(20))
+        var order: [String] = []
+        for _ in 0..<4 {
+            let next = await queue.next()!
+            order.append(next)
+            await queue.done(next)
+        }
+        #expect(order == ["ns/tick-0", "ns/tick-1", "ns/tick-2", "ns/status"])
+    }
+}
+

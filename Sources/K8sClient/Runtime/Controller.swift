@@ -7,6 +7,11 @@ import Tracing
 public enum ReconcileAction: Sendable, Hashable {
     /// Look again after this long (for example at the next cron tick), even if nothing changes.
     case requeue(after: Duration)
+    /// Look again once the keys already due have been served: the key joins the queue's
+    /// change lane, which `WorkQueue` serves after due keys (every `changesEvery`-th turn at
+    /// the latest). For work that may wait behind other keys' due work, such as the status
+    /// write after a burst of creates.
+    case requeueBehindDueKeys
     /// Nothing is due; only a change to the object or its children wakes it.
     case awaitChange
 }
@@ -84,7 +89,11 @@ public struct Controller<Key: Hashable & Sendable>: Sendable {
                 return try await reconcile(key, logger)
             }
             await queue.forget(key)
-            if case .requeue(let after) = action { await queue.addAfter(key, after) }
+            switch action {
+            case .requeue(let after): await queue.addAfter(key, after)
+            case .requeueBehindDueKeys: await queue.add(key)
+            case .awaitChange: break
+            }
         } catch {
             let retries = await queue.numRequeues(key)
             if Self.isStaleRead(error) {

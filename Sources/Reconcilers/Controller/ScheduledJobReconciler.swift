@@ -70,84 +70,19 @@ public struct ScheduledJobReconciler: Sendable {
         }
     }
 
+    /// Plan, carry out the steps, fold what they answered into the status, write it (now, or
+    /// after the requeue that `StatusWrite.afterRequeue` allows), and say when to look again.
     private func reconcileRuns(_ sj: ScheduledJob, _ log: Logger) async throws -> ReconcileAction {
         let runs = await withFailureDetails(try await target.observedRuns(of: sj), of: sj)
-        let policy = serviceAccounts(sj.metadata.namespace)
-        let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone, serviceAccounts: policy)
-        var status = plan.status
-        let spec = try? sj.spec.validated(defaultTimeZone: defaultTimeZone, serviceAccounts: policy, namespace: sj.metadata.namespace, hashKey: sj.hashKey).get()
-        let targetName = spec.map { $0.kind == .job ? "job" : "flink" } ?? "job"
-        var acted = false
-        var rejectedStart = false
-        var createdRun = false
-        for step in plan.steps {
-            switch step {
-            case .startRun(let request):
-                guard let spec else { continue }
-                acted = true
-                do {
-                    // The target sees the status as planned so far (a savepoint just taken by a Replace).
-                    var current = sj
-                    current.status = status
-                    let outcome = try await target.start(request, for: current, spec: spec)
-                    switch outcome {
-                    case .created(let uid, let startTime, let flink):
-                        createdRun = true
-                        record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
-                        RunMetrics.started(sj, target: targetName, trigger: request.trigger, scheduledTime: request.scheduledTime, now: now())
-                        log.info("started run", metadata: ["run": "\(request.name)", "trigger": "\(request.trigger.rawValue)", "scheduledTime": "\(RFC3339.format(request.scheduledTime))"])
-                        await events.record(EventNote(.normal, "RunStarted", "Started run \(request.name) (\(request.trigger.rawValue), scheduled \(RFC3339.format(request.scheduledTime)))"), on: sj)
-                    case .alreadyExisted(let uid, let startTime, let flink):
-                        record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
-                    }
-                } catch let rejected as RunStartRejected {
-                    rejectedStart = true
-                    // Retrying cannot help: record the run as failed so the tick is accounted for.
-                    status.active?.removeAll { $0.name == request.name }
-                    status.activeRuns = status.active?.count ?? 0
-                    if status.active?.isEmpty == true { status.active = nil }
-                    var history = status.history ?? []
-                    history.insert(RunRecord(
-                        name: request.name, kind: spec.kind.name, scheduledTime: request.scheduledTime, startTime: nil, completionTime: now(),
-                        result: .failed, message: String(rejected.message.prefix(1024)), attempt: request.attempt, trigger: request.trigger), at: 0)
-                    status.history = history
-                    setNotReady(&status, reason: SchedulePlanner.runStartFailedReason, message: rejected.message, .stalled, on: sj)
-                    log.warning("run rejected", metadata: ["run": "\(request.name)", "error": "\(rejected)"])
-                    await events.record(EventNote(.warning, "RunStartFailed", rejected.message), on: sj)
-                }
-            case .stopRun(let name, let result):
-                guard let run = runs.first(where: { $0.name == name }) else { continue }
-                acted = true
-                let outcome = try await target.stop(run, for: sj)
-                if var history = status.history, let i = history.firstIndex(where: { $0.name == name }) {
-                    if let path = outcome.savepointPath { history[i].savepointPath = path }
-                    if let note = outcome.note {
-                        history[i].message = String([history[i].message, note].compactMap { $0 }.joined(separator: "; ").prefix(1024))
-                    }
-                    status.history = history
-                }
-                log.info("stopped run", metadata: ["run": "\(name)", "result": "\(result.rawValue)", "savepoint": "\(outcome.savepointPath ?? "")"])
-            case .deleteRun(let name):
-                guard let run = runs.first(where: { $0.name == name }) else { continue }
-                try await target.delete(run, for: sj)
-            case .event(let note):
-                await events.record(note, on: sj)
-            }
+        let plan = SchedulePlanner.plan(sj, runs: runs, now: now(), defaultTimeZone: defaultTimeZone, serviceAccounts: serviceAccounts(sj.metadata.namespace))
+        let outcomes = try await StepExecutor(target: target, events: events, now: now).execute(plan, on: sj, runs: runs, log)
+        let (status, write) = SchedulePlanner.fold(plan, outcomes, for: sj, now: now())
+        // A drain serves no requeue, so whether to defer is asked each time.
+        if write == .afterRequeue, await deferStatusAfterStart() {
+            return .requeueBehindDueKeys
         }
-
-        // Creating a Job is what makes a run exist (its name is the lock); its status entry
-        // can follow. When this reconcile only started Jobs, the status write is left to an
-        // immediate requeue, which the queue serves after every other key already due: when
-        // many ScheduledJobs fire on the same second, all Jobs are created before any of
-        // their status writes. The requeued reconcile finds the Jobs in the cache and plans
-        // the same status (level-triggered), without starting anything again.
-        let onlyStartedJobs = spec?.kind == .job && !plan.steps.isEmpty && !rejectedStart && createdRun
-            && plan.steps.allSatisfy { if case .startRun = $0 { true } else { false } }
-        if onlyStartedJobs && status != sj.status, await deferStatusAfterStart() {
-            return .requeue(after: .zero)
-        }
-        if status != sj.status {
-            RunMetrics.recorded(sj, before: sj.status, after: status, target: targetName)
+        if write != .none {
+            RunMetrics.recorded(sj, before: sj.status, after: status, target: (plan.spec?.kind ?? .job).metricsName)
             var updated = sj
             updated.status = status
             _ = try await statusWriter.writeStatus(updated)
@@ -155,6 +90,7 @@ public struct ScheduledJobReconciler: Sendable {
         // Targets that cannot be watched (Flink) are polled while they have active runs, and
         // looked at again soon after an action.
         var poll = target.pollInterval(for: status.active ?? [], now: now())
+        let acted = outcomes.contains { if case .started = $0 { true } else if case .rejected = $0 { true } else if case .stopped = $0 { true } else { false } }
         if acted, let p = poll { poll = min(p, 1) }
         guard let after = [plan.requeueAfter, poll].compactMap({ $0 }).min() else { return .awaitChange }
         return .requeue(after: .seconds(clampingRequeue: after))
@@ -239,17 +175,6 @@ public struct ScheduledJobReconciler: Sendable {
             result[i].state = .finished(r, at: at, message: [message, detail].compactMap { $0 }.joined(separator: "; "))
         }
         return result
-    }
-
-    private func record(uid: String?, startTime: Date?, flink: FlinkRunInfo?, of name: String, in status: inout ScheduledJobStatus) {
-        guard let i = status.active?.firstIndex(where: { $0.name == name }) else { return }
-        if let uid { status.active?[i].uid = uid }
-        if let startTime { status.active?[i].startTime = startTime }
-        if let flink {
-            status.active?[i].flinkJobID = flink.flinkJobID
-            status.active?[i].jarID = flink.jarID
-            status.active?[i].jobManagerURL = flink.jobManagerURL
-        }
     }
 }
 

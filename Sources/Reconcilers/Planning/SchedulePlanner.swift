@@ -643,7 +643,7 @@ private struct Planning {
             allSteps.append(.event(EventNote(.warning, problem.reason, problem.message)))
         }
         let next = wakeups.filter { $0 > now }.min()
-        return Plan(steps: allSteps, status: s, requeueAfter: next.map { max(0, $0.timeIntervalSince(now)) })
+        return Plan(steps: allSteps, status: s, requeueAfter: next.map { max(0, $0.timeIntervalSince(now)) }, spec: spec)
     }
 
     func phase(_ s: ScheduledJobStatus) -> String {

@@ -1,0 +1,56 @@
+import Foundation
+import K8sClient
+
+extension SchedulePlanner {
+    /// The planned status, corrected by what carrying out the steps answered: the uid and
+    /// start time of each run started, a refused start recorded as a failed run (so its tick
+    /// is accounted for) with `Ready=False RunStartFailed`, and a stop's savepoint or note in
+    /// the stopped run's history entry. Pure, like `plan`.
+    public static func fold(_ plan: Plan, _ outcomes: [StepOutcome], for sj: ScheduledJob, now: Date) -> (status: ScheduledJobStatus, write: StatusWrite) {
+        var status = plan.status
+        for outcome in outcomes {
+            switch outcome {
+            case .started(let request, .created(let uid, let startTime, let flink)),
+                 .started(let request, .alreadyExisted(let uid, let startTime, let flink)):
+                record(uid: uid, startTime: startTime, flink: flink, of: request.name, in: &status)
+            case .rejected(let request, let message):
+                status.active?.removeAll { $0.name == request.name }
+                status.activeRuns = status.active?.count ?? 0
+                if status.active?.isEmpty == true { status.active = nil }
+                var history = status.history ?? []
+                history.insert(RunRecord(
+                    name: request.name, kind: (plan.spec?.kind ?? .job).name, scheduledTime: request.scheduledTime, startTime: nil, completionTime: now,
+                    result: .failed, message: String(message.prefix(1024)), attempt: request.attempt, trigger: request.trigger), at: 0)
+                status.history = history
+                var conditions = status.conditions ?? []
+                ReadinessConditions.set(Condition(
+                    type: "Ready", status: "False", reason: runStartFailedReason, message: String(message.prefix(1024)),
+                    lastTransitionTime: now, observedGeneration: sj.metadata.generation), .stalled, in: &conditions)
+                status.conditions = conditions
+            case .stopped(let name, let stop):
+                guard var history = status.history, let i = history.firstIndex(where: { $0.name == name }) else { continue }
+                if let path = stop.savepointPath { history[i].savepointPath = path }
+                if let note = stop.note {
+                    history[i].message = String([history[i].message, note].compactMap { $0 }.joined(separator: "; ").prefix(1024))
+                }
+                status.history = history
+            case .deleted, .recorded, .skipped:
+                continue
+            }
+        }
+        guard status != sj.status else { return (status, .none) }
+        let onlyCreatedJobs = plan.statusMayFollowCreates && outcomes.contains(where: \.createdARun) && !outcomes.contains(where: \.isRejection)
+        return (status, onlyCreatedJobs ? .afterRequeue : .now)
+    }
+
+    private static func record(uid: String?, startTime: Date?, flink: FlinkRunInfo?, of name: String, in status: inout ScheduledJobStatus) {
+        guard let i = status.active?.firstIndex(where: { $0.name == name }) else { return }
+        if let uid { status.active?[i].uid = uid }
+        if let startTime { status.active?[i].startTime = startTime }
+        if let flink {
+            status.active?[i].flinkJobID = flink.flinkJobID
+            status.active?[i].jarID = flink.jarID
+            status.active?[i].jobManagerURL = flink.jobManagerURL
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// What carrying out one `PlanStep` came to, as `StepExecutor` reports it and
+/// `SchedulePlanner.fold` reads it.
+public enum StepOutcome: Sendable, Hashable {
+    /// The run exists now: created by this step, or found (an earlier attempt's, another replica's).
+    case started(RunRequest, StartOutcome)
+    /// The target refused the run for a reason retrying cannot fix.
+    case rejected(RunRequest, message: String)
+    case stopped(name: String, StopOutcome)
+    case deleted(name: String)
+    case recorded(EventNote)
+    /// Nothing to do (the run to stop or delete is already gone).
+    case skipped
+
+    var createdARun: Bool {
+        if case .started(_, .created) = self { true } else { false }
+    }
+    var isRejection: Bool {
+        if case .rejected = self { true } else { false }
+    }
+}
+
+/// When the folded status is written.
+public enum StatusWrite: Sendable, Hashable {
+    /// Nothing changed.
+    case none
+    case now
+    /// The reconcile only created Jobs: the write may wait for an immediate requeue, which
+    /// plans the same status from the cache (level-triggered) without starting anything again.
+    /// Creating a Job is what makes a run exist (its name is the lock); its status entry can
+    /// follow, so when many ScheduledJobs fire on the same second all Jobs are created first.
+    case afterRequeue
+}
