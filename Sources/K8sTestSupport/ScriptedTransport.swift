@@ -8,7 +8,7 @@ public final class ScriptedTransport: HTTPTransport {
     public enum Answer: Sendable {
         case response(TransportResponse)
         case stream(status: Int, chunks: [Data])
-        case failure(KubernetesError)
+        case failure(TransportError)
     }
     public typealias Handler = @Sendable (TransportRequest) -> Answer
 

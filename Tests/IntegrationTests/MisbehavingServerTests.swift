@@ -34,8 +34,9 @@ import Testing
                 await #expect {
                     _ = try await t.send(TransportRequest(method: "GET", target: "/\(path)/status", maxResponseBytes: FlinkRESTClient.maxAnswerBytes), timeout: .seconds(60))
                 } throws: {
-                    let e = $0 as? KubernetesError
-                    return e?.reason == .tooLarge && e?.message == "GET /\(path)/status: the answer is larger than 1 MiB, the limit for it" && e?.isTransient == false
+                    let e = $0 as? TransportError
+                    return e?.kind == .tooLarge(status: 200, limit: FlinkRESTClient.maxAnswerBytes) && e?.message == "GET /\(path)/status: the answer is larger than 1 MiB, the limit for it"
+                        && e.map { KubernetesError($0).isTransient } == false
                 }
                 // Of 300 MB, the client read at most its limit plus what socket buffers hold.
                 let written = try #require(await sent(server, path))

@@ -31,7 +31,7 @@ import Testing
     @Test func transientErrorsAreRetriedThenSucceed() async throws {
         let t = ScriptedTransport(answers: [
             .status(503, reason: "ServiceUnavailable", message: "etcd leader changed"),
-            .failure(KubernetesError(statusCode: nil, reason: .transport, message: "connection refused")),
+            .failure(TransportError(.connection, method: "GET", path: "/api/v1/namespaces/ns/configmaps/a", detail: "connection refused")),
             .text(#"{"metadata":{"name":"ok"}}"#),
         ])
         let cm = try await KubernetesClient.scripted(t).api(ConfigMap.self, namespace: "n").get("ok")

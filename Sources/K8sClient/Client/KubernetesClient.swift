@@ -96,9 +96,9 @@ public struct KubernetesClient: Sendable {
                 error = KubernetesError.fromResponse(
                     statusCode: response.status, body: response.body,
                     retryAfter: response.headers["retry-after"].flatMap(Double.init))
-            } catch let e as KubernetesError {
+            } catch let e as TransportError {
                 onResponse?(method, e.statusCode ?? 0)
-                error = e
+                error = KubernetesError(e)
             }
             if error.statusCode == 401, tokens.canRefresh {
                 // A plugin's token can be revoked before it expires: fetch a new one, once.
@@ -122,9 +122,9 @@ public struct KubernetesClient: Sendable {
         let response: TransportStreamResponse
         do {
             response = try await transport.stream(request, timeout: timeout)
-        } catch let e as KubernetesError {
+        } catch let e as TransportError {
             onResponse?("WATCH", 0)
-            throw e
+            throw KubernetesError(e)
         }
         onResponse?("WATCH", response.status)
         guard (200..<300).contains(response.status) else {

@@ -106,7 +106,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             }
             // Handed over without a copy when the buffer is not shared.
             return TransportResponse(status: status, headers: Self.headers(response.headers), body: Data(buffer: body, byteTransferStrategy: .automatic))
-        } catch let error as KubernetesError {
+        } catch let error as TransportError {
             throw error
         } catch {
             throw Self.transportError(error, request)
@@ -127,8 +127,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         return collected
     }
 
-    private static func tooLarge(_ request: TransportRequest, status: Int, limit: Int) -> KubernetesError {
-        KubernetesError(statusCode: status, reason: .tooLarge, message: "\(request.method) \(request.path): the answer is larger than \(ByteCount(limit)), the limit for it")
+    private static func tooLarge(_ request: TransportRequest, status: Int, limit: Int) -> TransportError {
+        TransportError(.tooLarge(status: status, limit: limit), method: request.method, path: request.path, detail: "the answer is larger than \(ByteCount(limit)), the limit for it")
     }
 
     public func stream(_ request: TransportRequest, timeout: Duration) async throws -> TransportStreamResponse {
@@ -149,7 +149,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                         guard let buffer = try await it.next() else { return nil }
                         return Data(buffer.readableBytesView)
                     } catch {
-                        throw KubernetesError(statusCode: nil, reason: .transport, message: "watch \(target): \(TransportFailure.describe(error))")
+                        throw TransportError(TransportFailure.isTLS(error) ? .tls : .connection, method: "watch", path: target, detail: TransportFailure.describe(error))
                     }
                 }
             }))
@@ -160,9 +160,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// request line and `TransportFailure`'s words, never the library's own description: that
     /// can hold request header values (a bearer token, a Secret's header), and messages reach
     /// logs, Events and status.
-    static func transportError(_ error: any Error, _ request: TransportRequest) -> KubernetesError {
-        let text = "\(request.method) \(request.path): \(TransportFailure.describe(error))"
-        return KubernetesError(statusCode: nil, reason: TransportFailure.isTLS(error) ? .tls : .transport, message: text)
+    static func transportError(_ error: any Error, _ request: TransportRequest) -> TransportError {
+        TransportError(TransportFailure.isTLS(error) ? .tls : .connection, method: request.method, path: request.path, detail: TransportFailure.describe(error))
     }
 
     public func shutdown() async throws {

@@ -83,7 +83,7 @@ struct RedirectingTransport: HTTPTransport {
         for hop in 0...RedirectPolicy.maxHops {
             let left = deadline - ContinuousClock.now
             if hop > 0 && left <= .zero {
-                throw KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.path): timed out waiting for the answer (following redirects)")
+                throw TransportError(.connection, method: request.method, path: request.path, detail: "timed out waiting for the answer (following redirects)")
             }
             let response = try await call(transport, current, max(left, .milliseconds(1)))
             guard RedirectPolicy.isRedirect(status(response)), let location = headers(response)["location"], let from = url else { return response }
@@ -95,14 +95,14 @@ struct RedirectingTransport: HTTPTransport {
     private func next(from: URL, status: Int, location: String, request: TransportRequest) throws -> (any HTTPTransport, TransportRequest, URL?) {
         switch policy.decide(from: from, status: status, location: location, request: request) {
         case .refuse(let why):
-            throw KubernetesError(statusCode: status, reason: .transport, message: "\(request.method) \(request.path): \(why)")
+            throw TransportError(.redirectRefused(status: status), method: request.method, path: request.path, detail: why)
         case .follow(let url, let next):
             return (make(HTTPTransports.origin(of: url)), next, url)
         }
     }
 
-    private func tooMany(_ request: TransportRequest) -> KubernetesError {
-        KubernetesError(statusCode: nil, reason: .transport, message: "\(request.method) \(request.path): more than \(RedirectPolicy.maxHops) redirects")
+    private func tooMany(_ request: TransportRequest) -> TransportError {
+        TransportError(.tooManyRedirects, method: request.method, path: request.path, detail: "more than \(RedirectPolicy.maxHops) redirects")
     }
 
     func shutdown() async throws {}

@@ -395,7 +395,7 @@ extension CreateFirstStatusAfter {
         let request = RunRequest(name: "sj-1", runID: "1", scheduledTime: t0, trigger: .schedule, attempt: 1)
         let exists = LockedBox(true)
         let t = ScriptedTransport { r in
-            if r.method == "POST" { return .failure(KubernetesError(statusCode: nil, reason: .transport, message: "connection reset by peer")) }
+            if r.method == "POST" { return .failure(TransportError(.connection, method: r.method, path: r.target, detail: "connection reset by the server")) }
             if r.method == "GET" && r.target.contains("/jobs/sj-") {
                 guard exists.value && r.target.hasSuffix("/jobs/sj-1") else { return .status(404, reason: "NotFound", message: "jobs.batch not found") }
                 var job = JobTarget.makeJob(request, for: sj, spec: try! sj.spec.validated().get())

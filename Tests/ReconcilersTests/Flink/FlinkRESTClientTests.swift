@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func anUnreachableJobManagerIsATransientError() async throws {
-        let t = ScriptedTransport(answers: [.failure(KubernetesError(statusCode: nil, reason: .transport, message: "connection refused"))])
+        let t = ScriptedTransport(answers: [.failure(TransportError(.connection, method: "GET", path: "/overview", detail: "connection refused"))])
         await #expect { _ = try await FlinkRESTClient(transport: t).overview() } throws: { error in
             let e = error as? FlinkRESTError
             return e?.kind == .unreachable && e?.statusCode == 0 && e?.message.contains("connection refused") == true && e?.isTransient == true

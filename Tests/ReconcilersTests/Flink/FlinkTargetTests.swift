@@ -40,7 +40,7 @@ final class FakeFlink: Sendable {
                 if r.method == "HEAD" { return .text("", status: s.jarStatus, headers: ["etag": s.etag]) }
                 return s.jarStatus == 200 ? .stream(status: 200, chunks: [s.jarBody.prefix(3), s.jarBody.dropFirst(3)]) : .text("nope", status: s.jarStatus)
             }
-            if s.jobManagerDown { return .failure(KubernetesError(statusCode: nil, reason: .transport, message: "\(r.method) \(r.target): connection refused")) }
+            if s.jobManagerDown { return .failure(TransportError(.connection, method: r.method, path: r.target, detail: "connection refused")) }
             let parts = r.target.split(separator: "?")[0].split(separator: "/").map(String.init)
             switch (r.method, parts.first, parts.count) {
             case ("GET", "jars", 1):

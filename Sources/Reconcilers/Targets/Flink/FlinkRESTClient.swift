@@ -30,13 +30,13 @@ public struct FlinkRESTClient: Sendable {
         do {
             response = try await transport.send(
                 TransportRequest(method: method, target: path, headers: h, body: body, fileBody: fileBody, maxResponseBytes: Self.maxAnswerBytes), timeout: timeout)
-        } catch let e as KubernetesError where e.reason == .tooLarge {
+        } catch let e as TransportError where e.kind.isTooLarge {
             Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", "too_large")]).increment()
             // A JobManager (or whatever answers at its URL) cannot make the operator hold an
             // answer of any size: control answers are small. Reported like an outage, so the
             // ScheduledJob says so and is looked at again with a backoff.
             throw FlinkRESTError.unreachable(e.message)
-        } catch let e as KubernetesError {
+        } catch let e as TransportError {
             Counter(label: "sked_flink_requests_total", dimensions: [("operation", operation), ("code", "error")]).increment()
             throw FlinkRESTError.unreachable(e.message)
         }

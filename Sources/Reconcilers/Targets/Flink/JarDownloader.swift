@@ -107,10 +107,8 @@ public struct JarDownloader: Sendable {
         return c.string ?? "the URL"
     }
 
-    /// The transport's error without the request line (its query may hold credentials).
+    /// The transport's words, without the request line (the caller names the URL, redacted).
     static func describe(_ error: any Error) -> String {
-        let text = (error as? KubernetesError)?.message ?? "\(error)"
-        guard let colon = text.range(of: ": "), text[..<colon.lowerBound].hasPrefix("GET ") || text[..<colon.lowerBound].hasPrefix("HEAD ") else { return text }
-        return String(text[colon.upperBound...])
+        (error as? TransportError)?.detail ?? "\(error)"
     }
 }
