@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sked", targets: ["Operator"]),
         .library(name: "K8sClient", targets: ["K8sClient"]),
+        .library(name: "K8sRuntime", targets: ["K8sRuntime"]),
         .library(name: "Reconcilers", targets: ["Reconcilers"]),
     ],
     dependencies: [
@@ -42,12 +43,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-            ]
+            ],
+            exclude: ["Runtime"]
+        ),
+        // The controller runtime on top of the client, as kube-rs splits kube-client from
+        // kube-runtime: the watcher, informer and store, work queue, controller loop and
+        // leader election. Its sources sit in Sources/K8sClient/Runtime.
+        .target(
+            name: "K8sRuntime",
+            dependencies: [
+                "K8sClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Sources/K8sClient/Runtime"
         ),
         .target(
             name: "Reconcilers",
             dependencies: [
                 "K8sClient",
+                "K8sRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -57,6 +73,7 @@ let package = Package(
             name: "Operator",
             dependencies: [
                 "K8sClient",
+                "K8sRuntime",
                 "Reconcilers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -80,10 +97,10 @@ let package = Package(
             dependencies: ["K8sClient", .product(name: "Logging", package: "swift-log")],
             path: "Sources/K8sTestSupport"
         ),
-        .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sTestSupport"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "K8sClientTests", dependencies: ["K8sClient", "K8sRuntime", "K8sTestSupport"]),
+        .testTarget(name: "ReconcilersTests", dependencies: ["Reconcilers", "K8sClient", "K8sRuntime", "K8sTestSupport"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "K8sClient", "K8sRuntime", "Reconcilers", "K8sTestSupport", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["K8sClient", "K8sRuntime", "Reconcilers", "K8sTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

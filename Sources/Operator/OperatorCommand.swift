@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import K8sClient
+import K8sRuntime
 import Logging
 import Metrics
 import OTel

@@ -1,5 +1,6 @@
 import Foundation
 import K8sClient
+import K8sRuntime
 import K8sTestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import K8sClient
+@testable import K8sRuntime
 import K8sTestSupport
 import Logging
 import Testing

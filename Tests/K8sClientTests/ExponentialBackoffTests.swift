@@ -1,4 +1,5 @@
 import K8sClient
+@testable import K8sRuntime
 import Testing
 
 @Suite struct ExponentialBackoffTests {

@@ -1,4 +1,5 @@
 import K8sClient
+@testable import K8sRuntime
 import K8sTestSupport
 
 import Testing

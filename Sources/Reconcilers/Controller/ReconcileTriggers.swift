@@ -1,4 +1,5 @@
 import K8sClient
+import K8sRuntime
 
 /// What wakes a ScheduledJob's reconcile, each a pure function of one watch notification.
 /// The rest are asked for by the reconcile itself, as `ReconcileAction.requeue(after:)` from

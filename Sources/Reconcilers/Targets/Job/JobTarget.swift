@@ -1,5 +1,6 @@
 import Foundation
 import K8sClient
+import K8sRuntime
 import Synchronization
 
 /// Runs as `batch/v1` Jobs: one Job per run, owned by the ScheduledJob (so the garbage

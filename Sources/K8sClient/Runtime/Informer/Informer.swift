@@ -1,3 +1,4 @@
+import K8sClient
 import Synchronization
 
 /// A change the informer applied to its store.

@@ -1,3 +1,4 @@
+import K8sClient
 /// A write the controller made, for the cache to show before the watch delivers it.
 public enum OwnWrite<R: KubernetesResource>: Sendable {
     /// The object exists, at least as of this version: the answer to a create, or a read of

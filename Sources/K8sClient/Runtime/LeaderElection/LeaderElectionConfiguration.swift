@@ -1,3 +1,4 @@
+import K8sClient
 import Foundation
 
 /// Settings of a Lease-based leader election, with client-go's defaults (15 s / 10 s / 2 s).

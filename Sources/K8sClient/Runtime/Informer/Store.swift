@@ -1,3 +1,4 @@
+import K8sClient
 import Synchronization
 
 /// The informer's in-memory cache: objects keyed by namespace/name, with lookups by

@@ -1,3 +1,4 @@
+import K8sClient
 import Foundation
 import Logging
 import Synchronization
