@@ -92,7 +92,7 @@ import Testing
                     _ = try await t.send(TransportRequest(method: "GET", target: "/ok", headers: ["Authorization": value]), timeout: .seconds(30))
                 } throws: {
                     let text = "\($0)"
-                    return !text.contains("TOPSECRET") && ($0 as? KubernetesError)?.message.hasPrefix("GET /ok: ") == true
+                    return !text.contains("TOPSECRET") && ($0 as? TransportError)?.message.hasPrefix("GET /ok: ") == true
                 }
             }
         }
@@ -102,8 +102,8 @@ import Testing
         let port = try freeLoopbackPort()
         let t = HTTPTransports.shared.transport(base: URL(string: "http://127.0.0.1:\(port)")!)
         await #expect { _ = try await t.send(TransportRequest(method: "GET", target: "/x?token=TOPSECRET"), timeout: .seconds(30)) } throws: {
-            let e = $0 as? KubernetesError
-            return e?.message == "GET /x: connection refused" && e?.isTransient == true
+            let e = $0 as? TransportError
+            return e?.message == "GET /x: connection refused" && e?.kind == .connection
         }
     }
 }

@@ -1,4 +1,5 @@
 import K8sClient
+
 /// A binary min-heap of (deadline, key), so the work queue finds due keys in O(log n)
 /// instead of scanning every delayed key on each `next()` (thousands of ScheduledJobs each
 /// wait for their next tick). Superseded entries are left in place and skipped when popped.

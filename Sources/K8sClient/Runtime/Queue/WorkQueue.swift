@@ -1,4 +1,5 @@
 import K8sClient
+
 /// A de-duplicating keyed work queue with delayed and rate-limited adds, as in client-go's
 /// `workqueue` and kube-rs' scheduler:
 /// - a key waiting in the queue is held once, at its earliest requested time;
