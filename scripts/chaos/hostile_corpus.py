@@ -12,7 +12,7 @@ time (the scenario's own checks). Two sets:
                      is the jarURL: sked fetches a JAR only after the JobManager answered
                      (GET /jobs/<id>/status, then HEAD of the JAR, GET /jars, GET of the JAR)
 
-Items are BadInput items (run.py) in the scenario's corpus namespace, labelled
+Items are BadInput items (corpus.py) in the scenario's corpus namespace, labelled
 chaos.sked.dev/hostile; `phase` None on an item means a transient reason (FlinkUnreachable,
 JarUnavailable), which sked retries without setting phase Invalid. A URL with user info must
 be refused (the CRD at apply time, a readable 4xx, or sked with InvalidSpec naming "user info"),
@@ -24,7 +24,11 @@ import time
 import urllib.parse
 
 import hostile_servers
-import run as chaos  # used at call time (run.py imports this module)
+from corpus import BadInput
+from harness.proc import log
+from harness.times import parse_time
+from kube import condition, sjs_path
+from watchers import StatusWatch
 
 LABEL = "chaos.sked.dev/hostile"
 SCHEDULE = "*/2 * * * * *"
@@ -72,8 +76,7 @@ class HostileCorpus:
 
     def start_watch(self):
         """Records each item's Ready transitions as sked writes them (for the time to its condition)."""
-        import flink_scenario
-        self.watch = flink_scenario.StatusWatch(self.bad.api, self.bad.ns)
+        self.watch = StatusWatch(self.bad.api, self.bad.ns)
         self.watch.path += "?labelSelector=" + urllib.parse.quote(f"{LABEL}=true")
         self.watch.start()
 
@@ -90,8 +93,8 @@ class HostileCorpus:
         seen = [t for t, status, r, _ in (self.watch.timeline(item["name"]) if self.watch else []) if status == "False" and r == reason]
         if seen:
             return seen[0]
-        c = chaos.condition(sj or {}, "Ready") or {}
-        return chaos.parse_time(c.get("lastTransitionTime")) if c.get("reason") == reason else None
+        c = condition(sj or {}, "Ready") or {}
+        return parse_time(c.get("lastTransitionTime")) if c.get("reason") == reason else None
 
     def await_all(self):
         """Polls until each admitted item is handled or its timeout has passed since its creation;
@@ -112,7 +115,7 @@ class HostileCorpus:
 
     def state(self):
         """The labelled ScheduledJobs by name, the corpus namespace's Events by uid."""
-        path = chaos.sjs_path(self.bad.ns) + "?labelSelector=" + urllib.parse.quote(f"{LABEL}=true")
+        path = sjs_path(self.bad.ns) + "?labelSelector=" + urllib.parse.quote(f"{LABEL}=true")
         sjs = {sj["metadata"]["name"]: sj for sj in self.bad.api.must("GET", path)["items"]}
         events = {}
         for e in self.bad.list("events"):
@@ -132,7 +135,7 @@ class HostileCorpus:
                 line = f"refused at apply time: {refused[:160]}"
             else:
                 problems, sj = last.get(i["name"], (["never looked at"], None))
-                ready = chaos.condition(sj or {}, "Ready") or {}
+                ready = condition(sj or {}, "Ready") or {}
                 t = self.matched_at(i, sj)
                 took = None if t is None else t - i["created_at"]
                 if not problems and took is not None and took > i["timeout"] + 1:
@@ -173,7 +176,7 @@ class HostileCorpus:
     def suspend(self):
         for i in self.items:
             if "uid" in i:
-                self.bad.api.must("PATCH", f"{chaos.sjs_path(self.bad.ns)}/{i['name']}", {"spec": {"suspend": True}},
+                self.bad.api.must("PATCH", f"{sjs_path(self.bad.ns)}/{i['name']}", {"spec": {"suspend": True}},
                                   "application/merge-patch+json")
 
 
@@ -226,7 +229,7 @@ class FlinkScenarioCorpus:
     starts: it must watch the namespace), then `run()` once the healthy ScheduledJobs exist."""
 
     def __init__(self, sc, args, jobmanager):
-        self.bad = chaos.BadInput(sc, args)
+        self.bad = BadInput(sc, args)
         self.bad.api.must("POST", "/api/v1/namespaces", {"metadata": {"name": self.bad.ns}}, ok=(201,))
         self.corpus = jar_corpus(self.bad, jobmanager)
 
@@ -244,7 +247,7 @@ class FlinkScenarioCorpus:
         self.corpus.check()
         self.corpus.suspend()
         self.bad.dump()
-        chaos.log(f"  hostile JAR URLs checked in {time.time() - t0:.1f}s; suspended")
+        log(f"  hostile JAR URLs checked in {time.time() - t0:.1f}s; suspended")
 
     def close(self):
         self.corpus.close()

@@ -10,27 +10,30 @@ status.backfill must say so.
 """
 import time
 
-import run as chaos  # used at call time (run.py imports this module)
+from harness.proc import log
+from harness.times import hms, parse_time, rfc3339
+from kube import sjs_path
+from scenarios.leader import scenario_leader
 
 RANGE_S = 10
 
 
 def scenario_backfill(sc, args, rng):
-    steps = chaos.scenario_leader(sc, args, rng)
+    steps = scenario_leader(sc, args, rng)
     yield next(steps)  # operators up; the runner creates the ScheduledJobs now
     requested = {}
     for name in sc.sjs:
-        sj = sc.suite.api.must("GET", f"{chaos.sjs_path(sc.ns)}/{name}")
-        created = int(chaos.parse_time(sj["metadata"]["creationTimestamp"]))
+        sj = sc.suite.api.must("GET", f"{sjs_path(sc.ns)}/{name}")
+        created = int(parse_time(sj["metadata"]["creationTimestamp"]))
         start, end = created - RANGE_S, created - 1
-        value = f"from={chaos.rfc3339(start)},to={chaos.rfc3339(end)}"
-        sc.suite.api.must("PATCH", f"{chaos.sjs_path(sc.ns)}/{name}", {"metadata": {"annotations": {"sked.dev/backfill": value}}},
+        value = f"from={rfc3339(start)},to={rfc3339(end)}"
+        sc.suite.api.must("PATCH", f"{sjs_path(sc.ns)}/{name}", {"metadata": {"annotations": {"sked.dev/backfill": value}}},
                           "application/merge-patch+json")
         period = sc.sjs[name]["period"]
         requested[name] = {"value": value, "ticks": [t for t in range(start, end + 1) if t % period == 0]}
     t0 = time.time()
     sc.faults.append({"t": t0, "t_end": t0, "kind": "backfill requested", "detail": f"{len(requested)} ScheduledJobs, the {RANGE_S} s before each one's creation"})
-    chaos.log(f"  backfill requested on {len(requested)} ScheduledJobs ({RANGE_S} s before creation each)")
+    log(f"  backfill requested on {len(requested)} ScheduledJobs ({RANGE_S} s before creation each)")
     for _ in steps:
         pass
     sc.after_checks.append(lambda: check_backfills(sc, requested))
@@ -43,7 +46,7 @@ def check_backfills(sc, requested):
         jobs = [r for r in sc.recorder.jobs.values() if r.trigger == "backfill"]
     done = 0
     for name, req in sorted(requested.items()):
-        sj = sc.suite.api.must("GET", f"{chaos.sjs_path(sc.ns)}/{name}")
+        sj = sc.suite.api.must("GET", f"{sjs_path(sc.ns)}/{name}")
         status = (sj.get("status") or {}).get("backfill") or {}
         mine = sorted(r.sched for r in jobs if r.sj == name and r.owner == sj["metadata"]["uid"] and r.attempt == 1)
         if status.get("request") != req["value"] or not status.get("completed") or status.get("error"):
@@ -53,7 +56,7 @@ def check_backfills(sc, requested):
             missing = sorted(set(req["ticks"]) - set(mine))
             extra = sorted(t for t in mine if t not in req["ticks"] or mine.count(t) > 1)
             sc.finding("backfill", name, f"backfill Jobs for {len(mine)} tick(s), {len(req['ticks'])} requested; "
-                       f"missing {[chaos.hms(t) for t in missing]}, extra or doubled {[chaos.hms(t) for t in extra]}")
+                       f"missing {[hms(t) for t in missing]}, extra or doubled {[hms(t) for t in extra]}")
             continue
         if status.get("started") != len(req["ticks"]):
             sc.finding("backfill", name, f"status.backfill.started is {status.get('started')}, {len(req['ticks'])} Jobs ran")

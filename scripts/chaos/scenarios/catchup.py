@@ -11,7 +11,8 @@ every tick of an outage but the last.
 """
 import time
 
-import run as chaos  # used at call time (run.py imports this module)
+from harness.proc import log
+from kube import sjs_path
 
 DOWN = (2.0, 5.0)
 
@@ -30,7 +31,7 @@ def scenario_catchup(sc, args, rng):
         sc.sleep(max(0.0, op.started_at + rng.uniform(3.0, 6.0) - time.time()))
         op.kill()
         down = rng.uniform(*DOWN)
-        chaos.log(f"  fault {i + 1}/{args.catchup_kills}: SIGKILL operator pid {op.pid}; down for {down:.1f}s")
+        log(f"  fault {i + 1}/{args.catchup_kills}: SIGKILL operator pid {op.pid}; down for {down:.1f}s")
         sc.faults.append({"t": op.ended_at, "kind": "SIGKILL operator, downtime", "detail": f"pid {op.pid}, down {down:.1f}s"})
         sc.sleep(down)
         started = sc.start_operator(sc.operator_args)
@@ -43,7 +44,7 @@ def scenario_catchup(sc, args, rng):
 
 def check_nothing_missed(sc, downs):
     """Allow ScheduledJobs with catchUp All: every tick of an outage ran (missedRuns 0)."""
-    sjs = sc.suite.api.must("GET", chaos.sjs_path(sc.ns))["items"]
+    sjs = sc.suite.api.must("GET", sjs_path(sc.ns))["items"]
     allow = [sj for sj in sjs if sj["spec"].get("concurrencyPolicy") == "Allow"]
     missed = {sj["metadata"]["name"]: (sj.get("status") or {}).get("missedRuns") or 0 for sj in allow}
     caught = sum((sj.get("status") or {}).get("scheduledRuns") or 0 for sj in allow)
