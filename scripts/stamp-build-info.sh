@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 f=Sources/Operator/BuildInfo.swift
-cp "$f" "$f.orig"
-trap 'mv "$f.orig" "$f"' EXIT
+# The copy is kept outside Sources/, where SwiftPM would see it and `git add` could take it.
+backup="$(mktemp)"
+cp -p "$f" "$backup"
+trap 'cp -p "$backup" "$f" && rm -f "$backup"' EXIT
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 sed -i "s/static let commit = \"unknown\"/static let commit = \"$commit\"/; s/static let buildDate = \"unknown\"/static let buildDate = \"$date\"/" "$f"

@@ -89,7 +89,7 @@ public final class ScheduledJobController: Sendable {
             let serviceAccounts: @Sendable (String?) -> ServiceAccountPolicy = { ns in
                 policy.inNamespace(annotations: ns.flatMap { namespaces?.store.get(ObjectKey(namespace: nil, name: $0)) }?.metadata.annotations)
             }
-            let targets = RunTargets(
+            let targets = RunTargetRouter(
                 job: JobTarget(client: client, jobs: jobInformer),
                 flink: FlinkTarget(client: client, transports: configuration.transports, settings: configuration.flink, slots: jobManagerSlots, downloads: downloads, now: now, logger: logger))
             let reconciler = ScheduledJobReconciler(

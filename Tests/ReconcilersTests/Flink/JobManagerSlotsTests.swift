@@ -39,7 +39,7 @@ import Testing
         let flink = FlinkTarget(client: nil, transports: HTTPTransports { _ in jm }, slots: slots, now: { at(0.25) })
         let jobs = FakeTarget()
         let writer = FakeStatusWriter()
-        let reconciler = ScheduledJobReconciler(target: RunTargets(job: jobs, flink: flink), events: FakeEvents(), statusWriter: writer, now: { at(0.25) })
+        let reconciler = ScheduledJobReconciler(target: RunTargetRouter(job: jobs, flink: flink), events: FakeEvents(), statusWriter: writer, now: { at(0.25) })
 
         let held = try #require(slots.take(["http://slow:8081"]))  // another reconcile, waiting on the slow JobManager
         let sj = flinkSJ("waits", jobManager: "http://slow:8081/")

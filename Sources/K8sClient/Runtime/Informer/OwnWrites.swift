@@ -126,7 +126,9 @@ struct OwnWrites<R: KubernetesResource>: Sendable {
             let copy = listed[key]
             let sameUID = copy?.metadata.uid == p.object.metadata.uid
             switch p.kind {
-            case .created where sameUID, .updated, .deleted where copy == nil || !sameUID:
+            case .created where sameUID,
+                 .updated,
+                 .deleted where copy == nil || !sameUID:
                 pending[key] = nil
             case .created:
                 p.watched = copy

@@ -4,7 +4,7 @@ import K8sClient
 /// Routes each call to the target that owns the run: new runs go where the spec says, and
 /// existing runs stay with the target that started them (a ScheduledJob switched from
 /// `jobTemplate` to `flinkJob` still tracks and trims its earlier Jobs).
-public struct RunTargets: RunTarget {
+public struct RunTargetRouter: RunTarget {
     public let job: any RunTarget
     public let flink: any RunTarget
 
