@@ -118,12 +118,12 @@ struct OwnWrites<R: KubernetesResource>: Sendable {
         return p.kind == .deleted ? nil : p.object
     }
 
-    /// A relist: for each key with an own write, what readers should see instead of the list
-    /// (a key with nil: nothing). Keys absent from the answer show what the list says.
-    mutating func relisted(_ listed: [ObjectKey: R]) -> [ObjectKey: R?] {
-        var shown: [ObjectKey: R?] = [:]
+    /// A relist (`listed`: the list's copy of a key): for each key with an own write that
+    /// stands, what readers should see instead of the list's copy (nil: nothing).
+    mutating func relisted(_ listed: (ObjectKey) -> R?) -> [(ObjectKey, R?)] {
+        var shown: [(ObjectKey, R?)] = []
         for (key, var p) in pending {
-            let copy = listed[key]
+            let copy = listed(key)
             let sameUID = copy?.metadata.uid == p.object.metadata.uid
             switch p.kind {
             case .created where sameUID,
@@ -133,11 +133,11 @@ struct OwnWrites<R: KubernetesResource>: Sendable {
             case .created:
                 p.watched = copy
                 pending[key] = p
-                shown[key] = .some(p.object)
+                shown.append((key, p.object))
             case .deleted:
                 p.watched = copy
                 pending[key] = p
-                shown[key] = .some(nil)
+                shown.append((key, nil))
             }
         }
         return shown

@@ -94,22 +94,17 @@ public final class Store<R: KubernetesResource>: Sendable {
     /// from before it existed; dropping it would let a reconcile believe a run it just started
     /// is not there, a second run under Forbid): the watch from the list's version delivers it.
     func replace(with objects: [R]) -> [R] {
-        var listed: [ObjectKey: R] = [:]
-        listed.reserveCapacity(objects.count)
-        for o in objects { listed[o.key] = o }
+        // Built outside the lock, and only once: a start-up list holds every Job.
+        var fresh = Contents()
+        for o in objects {
+            fresh.visible[o.key] = Entry(o)
+            Self.reindex(&fresh, o, indexedLabels)
+        }
         return contents.withLock { c in
-            let shown = c.own.relisted(listed)
-            var fresh = Contents()
+            for (key, shown) in c.own.relisted({ fresh.visible[$0]?.object }) {
+                setVisible(&fresh, key, shown.map(Entry.init))
+            }
             fresh.own = c.own
-            for (key, o) in listed where shown[key] == nil {
-                fresh.visible[key] = Entry(o)
-                Self.reindex(&fresh, o, indexedLabels)
-            }
-            for (key, o) in shown {
-                guard let o else { continue }
-                fresh.visible[key] = Entry(o)
-                Self.reindex(&fresh, o, indexedLabels)
-            }
             let gone = c.visible.filter { fresh.visible[$0.key] == nil }.map(\.value.object)
             c = fresh
             return gone
