@@ -30,3 +30,15 @@ public enum ReadinessConditions {
             lastTransitionTime: ready.lastTransitionTime, observedGeneration: ready.observedGeneration))
     }
 }
+
+extension ScheduledJobStatus {
+    /// `Ready=False` (with `Stalled` or `Reconciling`) with a reason and a message of bounded
+    /// size (it is shown by `kubectl get`).
+    mutating func setNotReady(reason: String, message: String, _ kind: ReadinessConditions.NotReady, generation: Int64?, at now: Date) {
+        var list = conditions ?? []
+        ReadinessConditions.set(Condition(
+            type: "Ready", status: "False", reason: reason, message: String(message.prefix(1024)),
+            lastTransitionTime: now, observedGeneration: generation), kind, in: &list)
+        conditions = list
+    }
+}

@@ -91,19 +91,9 @@ public struct ScheduledJobReconciler: Sendable {
         // Targets that cannot be watched (Flink) are polled while they have active runs, and
         // looked at again soon after an action.
         var poll = target.pollInterval(for: status.active ?? [], now: now())
-        let acted = outcomes.contains { if case .started = $0 { true } else if case .rejected = $0 { true } else if case .stopped = $0 { true } else { false } }
-        if acted, let p = poll { poll = min(p, 1) }
+        if outcomes.contains(where: \.actedOnARun), let p = poll { poll = min(p, 1) }
         guard let after = [plan.requeueAfter, poll].compactMap({ $0 }).min() else { return .awaitChange }
         return .requeue(after: .seconds(clampingRequeue: after))
-    }
-
-    /// `Ready=False` with a reason and a message of bounded size (it is shown by `kubectl get`).
-    private func setNotReady(_ status: inout ScheduledJobStatus, reason: String, message: String, _ kind: ReadinessConditions.NotReady, on sj: ScheduledJob) {
-        var conditions = status.conditions ?? []
-        ReadinessConditions.set(Condition(
-            type: "Ready", status: "False", reason: reason, message: String(message.prefix(1024)),
-            lastTransitionTime: now(), observedGeneration: sj.metadata.generation), kind, in: &conditions)
-        status.conditions = conditions
     }
 
     /// The target cannot be reached: nothing is decided (the next reconcile plans from what
@@ -113,7 +103,7 @@ public struct ScheduledJobReconciler: Sendable {
         var status = sj.status ?? ScheduledJobStatus()
         let previous = status.conditions?[type: "Ready"]
         let since = previous.flatMap { $0.reason == unavailable.reason ? $0.lastTransitionTime : nil } ?? now()
-        setNotReady(&status, reason: unavailable.reason, message: unavailable.message, unavailable.needsChange ? .stalled : .retrying, on: sj)
+        status.setNotReady(reason: unavailable.reason, message: unavailable.message, unavailable.needsChange ? .stalled : .retrying, generation: sj.metadata.generation, at: now())
         // This generation has been seen and its problem is the one reported: without this, a
         // ScheduledJob whose target was down from the start looks unobserved to kstatus and Argo CD.
         status.observedGeneration = sj.metadata.generation

@@ -13,19 +13,23 @@ struct StepExecutor: Sendable {
     /// reconcile is retried with backoff and plans again from what then exists.
     func execute(_ plan: Plan, on sj: ScheduledJob, runs: [ObservedRun], _ log: Logger) async throws -> [StepOutcome] {
         var outcomes: [StepOutcome] = []
+        var folded = plan.status
         for step in plan.steps {
-            outcomes.append(try await execute(step, of: plan, outcomes, on: sj, runs: runs, log))
+            let outcome = try await execute(step, of: plan, on: sj, folded: folded, runs: runs, log)
+            SchedulePlanner.fold(outcome, of: plan, into: &folded, for: sj, now: now())
+            outcomes.append(outcome)
         }
         return outcomes
     }
 
-    private func execute(_ step: PlanStep, of plan: Plan, _ done: [StepOutcome], on sj: ScheduledJob, runs: [ObservedRun], _ log: Logger) async throws -> StepOutcome {
+    /// `folded`: the status as the outcomes so far leave it.
+    private func execute(_ step: PlanStep, of plan: Plan, on sj: ScheduledJob, folded: ScheduledJobStatus, runs: [ObservedRun], _ log: Logger) async throws -> StepOutcome {
         switch step {
         case .startRun(let request):
             guard let spec = plan.spec else { return .skipped }
             // The target sees the status as folded so far (a savepoint just taken by a Replace).
             var current = sj
-            current.status = SchedulePlanner.fold(plan, done, for: sj, now: now()).status
+            current.status = folded
             do {
                 let outcome = try await target.start(request, for: current, spec: spec)
                 if case .created = outcome {

@@ -14,6 +14,13 @@ public enum StepOutcome: Sendable, Hashable {
     var createdARun: Bool {
         if case .started(_, .created) = self { true } else { false }
     }
+    /// A start (made or refused) or a stop: worth looking at the target again soon.
+    var actedOnARun: Bool {
+        switch self {
+        case .started, .rejected, .stopped: true
+        case .deleted, .recorded, .skipped: false
+        }
+    }
     var isRejection: Bool {
         if case .rejected = self { true } else { false }
     }

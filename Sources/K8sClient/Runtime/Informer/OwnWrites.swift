@@ -41,12 +41,10 @@ struct OwnWrites<R: KubernetesResource>: Sendable {
     private var inFlight: [ObjectKey: (count: Int, delivered: Delivered)] = [:]
     private var lastSweep: ContinuousClock.Instant?
 
-    var isEmpty: Bool { pending.isEmpty }
-
-    /// An own write: what readers should see now, or nil when the cache already holds it (or newer).
     /// What readers should see of a key from now on (nil: nothing).
     struct Shown { let object: R? }
 
+    /// An own write: what readers should see now, or nil when the cache already holds it (or newer).
     mutating func record(_ write: OwnWrite<R>, current: R?, delivered: Delivered?, at now: ContinuousClock.Instant) -> Shown? {
         let key = write.key
         let watched = pending[key].map(\.watched) ?? current
