@@ -10,15 +10,28 @@ public final class TestFileServer: Sendable {
     public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sked-files-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let port = try freeLoopbackPort()
-        baseURL = "http://127.0.0.1:\(port)"
         do {
-            process = try startLoopbackServer(
-                "python3 http.server", port: port,
-                arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)], logPath: directory.path + ".log")
+            (baseURL, process) = try Self.start(serving: directory)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error
+        }
+    }
+
+    /// A free port can be taken by another test between being found and being bound
+    /// ("Address already in use", seen in a parallel run): then another port is tried.
+    private static func start(serving directory: URL, attempts: Int = 3) throws -> (String, ChildProcess) {
+        var attempt = 1
+        while true {
+            let port = try freeLoopbackPort()
+            do {
+                let process = try startLoopbackServer(
+                    "python3 http.server", port: port,
+                    arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)], logPath: directory.path + ".log")
+                return ("http://127.0.0.1:\(port)", process)
+            } catch where attempt < attempts {
+                attempt += 1
+            }
         }
     }
 
